@@ -1,0 +1,3 @@
+from ganlab.cli.main import entrypoint
+
+entrypoint()

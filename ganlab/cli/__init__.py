@@ -1,0 +1,1 @@
+"""The ``ganlab`` command: one module per subcommand, each with ``register(app)``."""

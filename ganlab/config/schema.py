@@ -1,0 +1,131 @@
+"""The typed config: one frozen pydantic model per section, unknown keys rejected.
+
+Defaults live here and only here; each has a comment when its reason is not obvious.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ganlab.config.diagnostics import DiagnosticsConfig
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class DataConfig(BaseModel):
+    model_config = _FROZEN
+
+    dataset: str = "stacked-digits"
+    resolution: Literal[16, 32, 64, 128] = 32
+    # Required for `folder` (a directory of images) and `array` (a .npy/.npz file).
+    path: str | None = None
+    # Image channels; None means "whatever the dataset has" and is filled in when the run starts.
+    channels: Literal[1, 3] | None = None
+    # Fraction of the shipped digits held out from GAN and classifier training (stratified, fixed split).
+    held_out_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, name: str) -> str:
+        from ganlab.data import DATASETS
+
+        if name not in DATASETS:
+            raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(sorted(DATASETS))}")
+        return name
+
+
+class ModelConfig(BaseModel):
+    model_config = _FROZEN
+
+    nz: int = Field(100, ge=1)
+    # Channels at 4x4; None means 16 * resolution, which is the paper's 4x4x1024 at 64x64.
+    width: int | None = Field(None, ge=8)
+    # Guideline 1: strided convs in D, fractional-strided (transposed) convs in G.
+    d_downsample: Literal["strided", "maxpool", "avgpool"] = "strided"
+    g_upsample: Literal["transposed", "nearest", "bilinear"] = "transposed"
+    # Guideline 2: batchnorm everywhere except G's output and D's input.
+    batchnorm: Literal["both", "generator", "discriminator", "none", "all_layers"] = "both"
+    # Guidelines 4 and 5: ReLU in G, LeakyReLU(0.2) in D.
+    d_activation: Literal["leaky_relu", "relu"] = "leaky_relu"
+    g_activation: Literal["relu", "leaky_relu"] = "relu"
+    leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
+    # Guideline 3: no fully connected hidden layers.
+    fc_hidden: int = Field(0, ge=0, le=8)
+    fc_width: int = Field(1024, ge=1)
+    g_output: Literal["tanh", "sigmoid", "linear"] = "tanh"
+    # "package.module:factory" -> factory(config) returns an nn.Module; None = ganlab's DCGAN.
+    generator: str | None = None
+    discriminator: str | None = None
+
+    @field_validator("generator", "discriminator")
+    @classmethod
+    def _import_path(cls, value: str | None) -> str | None:
+        if value is not None and not _IMPORT_PATH.match(value):
+            raise ValueError(f"expected an import path like 'mypkg.models:make_generator', got {value!r}")
+        return value
+
+
+class TrainConfig(BaseModel):
+    model_config = _FROZEN
+
+    steps: int = Field(2000, ge=1)
+    batch_size: int = Field(64, ge=2)
+    # Adam(2e-4, betas=(0.5, 0.999)) is what the DCGAN paper and pytorch/examples train with.
+    lr_g: float = Field(2e-4, gt=0.0)
+    lr_d: float = Field(2e-4, gt=0.0)
+    beta1: float = Field(0.5, ge=0.0, lt=1.0)
+    beta2: float = Field(0.999, ge=0.0, lt=1.0)
+    # nonsaturating is what the paper actually trains with; minimax is the lecture's formulation.
+    loss: str = "nonsaturating"
+    n_critic: int = Field(1, ge=1)
+    device: str = "auto"
+    log_every: int = Field(1, ge=1)
+    checkpoint_every: int = Field(500, ge=1)
+    # torch intra-op threads; None leaves torch's default. Sweeps split the machine's cores among workers.
+    threads: int | None = Field(None, ge=1)
+    # `constant` feeds G the same z every step: a deliberately broken setting that must collapse.
+    z_distribution: Literal["normal", "uniform", "constant"] = "normal"
+
+    @field_validator("loss")
+    @classmethod
+    def _known_loss(cls, name: str) -> str:
+        from ganlab.losses import LOSSES
+
+        if name not in LOSSES:
+            raise ValueError(f"unknown loss {name!r}; valid: {', '.join(sorted(LOSSES))}")
+        return name
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, device: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
+            raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N, mps")
+        return device
+
+
+class OutputConfig(BaseModel):
+    model_config = _FROZEN
+
+    dir: str = "runs"
+    # Images in each sample grid (written at every checkpoint from a fixed z).
+    samples: int = Field(64, ge=1, le=256)
+
+
+class GanlabConfig(BaseModel):
+    model_config = _FROZEN
+
+    seed: int = 0
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    diagnostics: DiagnosticsConfig = DiagnosticsConfig()
+    output: OutputConfig = OutputConfig()
+
+    @property
+    def width(self) -> int:
+        """Channels at 4x4, with the default (16 * resolution) resolved."""
+        return self.model.width or 16 * self.data.resolution

@@ -1,0 +1,174 @@
+"""The trainer: alternating D/G updates, a per-step log, checkpoints, online diagnostics.
+
+``train(config, run_dir)`` is the one entry point: ``ganlab train``, sweeps and the CI gate call it.
+On CPU, the same config gives a bit-identical log (``time_s`` aside), and a resumed run gives
+the same log as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from ganlab.config import GanlabConfig, apply_overrides
+from ganlab.data import ImageDataset, build_dataset
+from ganlab.io import atomic_path
+from ganlab.losses import LOSSES
+from ganlab.models import build_discriminator, build_generator
+
+LOG_COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "lr_d", "lr_g", "time_s")
+_STEP_VALUES = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "g_out_absmax")
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    run_id: str
+    status: str
+    steps_done: int
+    events: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
+    """Fill in defaults that depend on the data: ``data.channels`` and ``model.width``."""
+    dataset = dataset or build_dataset(config.data)
+    return apply_overrides(config, {"data.channels": dataset.channels, "model.width": config.width},
+                           origin="resolved")
+
+
+def _grad_norm(module: nn.Module) -> Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+def _first_non_finite_grad(prefix: str, module: nn.Module) -> str | None:
+    for name, p in module.named_parameters():
+        if p.grad is not None and not torch.isfinite(p.grad).all():
+            return f"grad of {prefix}.{name}"
+    return None
+
+
+class Trainer:
+    """Holds one run's state; ``step()`` is one generator update and its ``n_critic`` D updates."""
+
+    def __init__(self, config: GanlabConfig, dataset: ImageDataset, device: torch.device):
+        self.config, self.dataset, self.device = config, dataset, device
+        t = config.train
+        torch.manual_seed(config.seed)
+        self.G = build_generator(config).to(device)
+        self.D = build_discriminator(config).to(device)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+        self.loss = LOSSES[t.loss]
+        # Separate streams, so sampling images or z never shifts the other (or evaluation).
+        self.data_gen = torch.Generator().manual_seed(config.seed)
+        self.z_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+        fixed = torch.Generator(device=device).manual_seed(config.seed + 2)
+        self.fixed_z = torch.randn(config.output.samples, config.model.nz, generator=fixed, device=device)
+        self.eval_z = torch.randn(config.diagnostics.eval_samples, config.model.nz, generator=fixed, device=device)
+        self.constant_z = torch.randn(1, config.model.nz, generator=fixed, device=device)
+        self.step_done = 0
+        self.rows: list[dict[str, float]] = []
+        self.time_offset = 0.0
+        self.non_finite_tensor: str | None = None
+
+    def sample_z(self, n: int) -> Tensor:
+        kind = self.config.train.z_distribution
+        if kind == "constant":
+            return self.constant_z.expand(n, -1)
+        if kind == "uniform":
+            return torch.rand(n, self.config.model.nz, generator=self.z_gen, device=self.device) * 2 - 1
+        return torch.randn(n, self.config.model.nz, generator=self.z_gen, device=self.device)
+
+    def step(self) -> dict[str, float]:
+        """One G update after ``n_critic`` D updates; returns this step's scalar values."""
+        bs = self.config.train.batch_size
+        for _ in range(self.config.train.n_critic):
+            real = self.dataset.sample(bs, self.data_gen)[0].to(self.device, non_blocking=True)
+            fake = self.G(self.sample_z(bs))
+            self.opt_d.zero_grad(set_to_none=True)
+            real_logits = self.D(real).view(-1)
+            fake_logits = self.D(fake.detach()).view(-1)
+            loss_d = self.loss.d(real_logits, fake_logits)
+            loss_d.backward()
+            grad_norm_d = _grad_norm(self.D)
+            self.opt_d.step()
+
+        # D's weights need no gradient in G's update; skipping them saves a third of the backward.
+        self.D.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g = self.loss.g(self.D(fake).view(-1))
+        loss_g.backward()
+        grad_norm_g = _grad_norm(self.G)
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+
+        stacked = torch.stack([
+            loss_d.detach(), loss_g.detach(),
+            torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
+            grad_norm_d, grad_norm_g, fake.detach().abs().amax(),
+        ])
+        self.step_done += 1
+        return dict(zip(_STEP_VALUES, stacked.tolist(), strict=True))  # one device sync per step
+
+    def find_non_finite(self, values: dict[str, float]) -> str | None:
+        """Name the first non-finite tensor of the last step (losses, gradients, G's output)."""
+        if not math.isfinite(values["loss_d"]):
+            return "loss_d"
+        if bad := _first_non_finite_grad("D", self.D):
+            return bad
+        if not math.isfinite(values["loss_g"]):
+            return "loss_g"
+        if bad := _first_non_finite_grad("G", self.G):
+            return bad
+        if not math.isfinite(values["g_out_absmax"]):
+            return "output of G"
+        return None if all(map(math.isfinite, values.values())) else "grad norm"
+
+    @torch.no_grad()
+    def generate(self, z: Tensor) -> Tensor:
+        """G(z) in train mode (batch statistics) on a copy, so sampling never touches G's BN buffers."""
+        return copy.deepcopy(self.G).train()(z)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "step": self.step_done, "generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "data": self.data_gen.get_state(),
+                    "z": self.z_gen.get_state()},
+            "rows": self.rows, "time_s": self.elapsed(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.data_gen.set_state(state["rng"]["data"])
+        self.z_gen.set_state(state["rng"]["z"])
+        self.step_done, self.rows, self.time_offset = state["step"], list(state["rows"]), state["time_s"]
+
+    def start_clock(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return self.time_offset + time.perf_counter() - self._t0
+
+
+def write_metrics(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
+    log = pd.DataFrame(rows, columns=None if rows else list(LOG_COLUMNS))
+    if not log.empty:
+        log["step"] = log["step"].astype("int64")
+    with atomic_path(run_dir / "metrics.parquet") as tmp:
+        log.to_parquet(tmp, index=False)
+    return log
