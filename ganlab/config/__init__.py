@@ -1,6 +1,14 @@
 """One typed, frozen config: ``GanlabConfig`` and the YAML loader that validates it."""
 
-from ganlab.config.load import apply_overrides, config_to_dict, dump_config, load_config, parse_set_args
+from ganlab.config.load import (
+    apply_overrides,
+    config_to_dict,
+    dump_config,
+    load_config,
+    parse_set_args,
+    read_yaml,
+    validate,
+)
 from ganlab.config.schema import (
     DataConfig,
     DiagnosticsConfig,
@@ -22,4 +30,6 @@ __all__ = [
     "dump_config",
     "load_config",
     "parse_set_args",
+    "read_yaml",
+    "validate",
 ]

@@ -50,11 +50,12 @@ def _grad_norm(module: nn.Module) -> Tensor:
     return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
 
 
-def _first_non_finite_grad(prefix: str, module: nn.Module) -> str | None:
+def _first_non_finite_grad(prefix: str, module: nn.Module) -> str:
+    """The first parameter whose gradient (or its norm, which overflows first) is not finite."""
     for name, p in module.named_parameters():
-        if p.grad is not None and not torch.isfinite(p.grad).all():
+        if p.grad is not None and not torch.isfinite(torch.linalg.vector_norm(p.grad)):
             return f"grad of {prefix}.{name}"
-    return None
+    return f"grad norm of {prefix}"
 
 
 class Trainer:
@@ -120,19 +121,15 @@ class Trainer:
         self.step_done += 1
         return dict(zip(_STEP_VALUES, stacked.tolist(), strict=True))  # one device sync per step
 
-    def find_non_finite(self, values: dict[str, float]) -> str | None:
-        """Name the first non-finite tensor of the last step (losses, gradients, G's output)."""
-        if not math.isfinite(values["loss_d"]):
-            return "loss_d"
-        if bad := _first_non_finite_grad("D", self.D):
-            return bad
-        if not math.isfinite(values["loss_g"]):
-            return "loss_g"
-        if bad := _first_non_finite_grad("G", self.G):
-            return bad
-        if not math.isfinite(values["g_out_absmax"]):
-            return "output of G"
-        return None if all(map(math.isfinite, values.values())) else "grad norm"
+    def find_non_finite(self, values: dict[str, float]) -> str:
+        """Name the first non-finite tensor of the last step, in the order they were computed."""
+        order = [
+            ("loss_d", lambda: "loss_d"), ("d_real", lambda: "output of D on real"),
+            ("d_fake", lambda: "output of D on fake"), ("grad_norm_d", lambda: _first_non_finite_grad("D", self.D)),
+            ("g_out_absmax", lambda: "output of G"), ("loss_g", lambda: "loss_g"),
+            ("grad_norm_g", lambda: _first_non_finite_grad("G", self.G)),
+        ]
+        return next(name() for key, name in order if not math.isfinite(values[key]))
 
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:

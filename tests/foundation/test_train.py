@@ -1,0 +1,117 @@
+"""The trainer: run directory contents, bit-identical determinism on CPU, exact resume, non-finite stops."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from ganlab.config import load_config
+from ganlab.data import build_dataset
+from ganlab.train import LOG_COLUMNS, Trainer, read_run, train
+from tests.foundation.helpers import tiny_config
+
+
+def log_without_time(run_dir):
+    return pd.read_parquet(run_dir / "metrics.parquet").drop(columns="time_s")
+
+
+def test_run_directory_holds_everything(tmp_path):
+    result = train(tiny_config(tmp_path))
+    run_dir = result.run_dir
+    assert run_dir.parent == tmp_path and run_dir.name == result.run_id
+    for name in ("config.yaml", "metrics.parquet", "checkpoint.pt", "run.json", "events.json"):
+        assert (run_dir / name).is_file(), name
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == [
+        "step_000004.png", "step_000008.png", "step_000012.png"]
+    log = pd.read_parquet(run_dir / "metrics.parquet")
+    assert tuple(log.columns) == LOG_COLUMNS and log["step"].tolist() == list(range(1, 13))
+    assert log[["d_real", "d_fake"]].stack().between(0, 1).all()
+    info = read_run(run_dir)
+    assert info["status"] == "completed" and info["steps_done"] == 12 and info["device"] == "cpu"
+    assert set(info["versions"]) == {"ganlab", "torch", "python"}
+    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert resolved["data"]["channels"] == 3 and resolved["model"]["width"] == 16  # every default filled in
+    assert load_config(run_dir / "config.yaml").model == tiny_config(tmp_path).model.model_copy(update={"width": 16})
+
+
+def test_same_seed_gives_a_bit_identical_log_and_other_seeds_differ(tmp_path):
+    a = train(tiny_config(tmp_path / "a"))
+    b = train(tiny_config(tmp_path / "b"))
+    c = train(tiny_config(tmp_path / "c", seed=1))
+    pd.testing.assert_frame_equal(log_without_time(a.run_dir), log_without_time(b.run_dir), check_exact=True)
+    assert not log_without_time(a.run_dir).equals(log_without_time(c.run_dir))
+    assert a.run_id == b.run_id != c.run_id
+
+
+def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    straight = train(tiny_config(tmp_path / "straight"))
+    step = Trainer.step
+
+    def crash_at_10(self):
+        if self.step_done == 9:
+            raise RuntimeError("simulated crash")
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "step", crash_at_10)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(tiny_config(tmp_path / "resumed"))
+    run_dir = next((tmp_path / "resumed").iterdir())
+    crashed = read_run(run_dir)
+    assert crashed["status"] == "error" and "simulated crash" in crashed["error"]
+    assert "simulated crash" in (run_dir / "error.log").read_text()
+    monkeypatch.setattr(Trainer, "step", step)
+    resumed = train(tiny_config(tmp_path / "resumed"))
+    assert resumed.status == "completed" and resumed.info["resumed_from"] == 8
+    pd.testing.assert_frame_equal(log_without_time(straight.run_dir), log_without_time(resumed.run_dir),
+                                  check_exact=True)
+    a = torch.load(straight.run_dir / "checkpoint.pt", weights_only=True)
+    b = torch.load(resumed.run_dir / "checkpoint.pt", weights_only=True)
+    assert all(torch.equal(a["generator"][k], b["generator"][k]) for k in a["generator"])
+
+
+def test_a_finished_run_is_returned_without_training(tmp_path, monkeypatch):
+    first = train(tiny_config(tmp_path))
+    monkeypatch.setattr(Trainer, "step", lambda self: pytest.fail("a finished run must not train again"))
+    again = train(tiny_config(tmp_path))
+    assert again.status == "completed" and again.run_dir == first.run_dir
+
+
+def test_huge_learning_rate_stops_cleanly_on_the_first_non_finite_tensor(tmp_path):
+    cfg = tiny_config(tmp_path, **{"train.lr_d": 1e12, "train.lr_g": 1e12, "train.steps": 40,
+                                   "train.checkpoint_every": 1,
+                                   "model.batchnorm": "none", "model.g_output": "linear"})
+    result = train(cfg)
+    info = result.info
+    assert result.status == "failed" and info["non_finite_tensor"].startswith(("grad of D.", "loss_d", "output of"))
+    assert info["stop_reason"].startswith(f"non_finite at step {result.steps_done}")
+    log = pd.read_parquet(result.run_dir / "metrics.parquet")
+    last = log.iloc[-1][["loss_d", "loss_g", "grad_norm_d", "grad_norm_g"]].to_numpy(dtype=float)
+    assert log["step"].iloc[-1] == result.steps_done and not torch.isfinite(torch.tensor(last)).all()
+    # The kept checkpoint is the last finite one.
+    state = torch.load(result.run_dir / "checkpoint.pt", weights_only=True)
+    assert result.steps_done > 1 and state["step"] == result.steps_done - 1
+    assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())
+
+
+def test_n_critic_takes_that_many_d_updates(tmp_path):
+    cfg = tiny_config(tmp_path, **{"train.n_critic": 3, "train.steps": 2, "train.checkpoint_every": 2})
+    state = torch.load(train(cfg).run_dir / "checkpoint.pt", weights_only=True)
+    d_steps = {int(s["step"]) for s in state["opt_d"]["state"].values()}
+    g_steps = {int(s["step"]) for s in state["opt_g"]["state"].values()}
+    assert d_steps == {6} and g_steps == {2}
+
+
+def test_constant_z_feeds_the_same_latent_every_step(tmp_path):
+    cfg = tiny_config(tmp_path, **{"train.z_distribution": "constant", "data.channels": 3})
+    trainer = Trainer(cfg, build_dataset(cfg.data), torch.device("cpu"))
+    z = trainer.sample_z(5)
+    assert torch.equal(z, z[:1].expand(5, -1)) and torch.equal(trainer.sample_z(5), z)
+
+
+def test_run_json_is_valid_json_after_every_checkpoint(tmp_path):
+    result = train(tiny_config(tmp_path))
+    assert json.loads((result.run_dir / "run.json").read_text())["run_id"] == result.run_id
