@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -21,6 +24,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; results are meant to be shared like any file
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -29,7 +33,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[Any]], None], mode: str = "w") -> None:
+def atomic_write(path: str | Path, write: Callable[[IO[Any]], object], mode: str = "w") -> None:
     with atomic_path(path) as tmp, open(tmp, mode) as handle:
         write(handle)
         handle.flush()

@@ -1,0 +1,278 @@
+"""Read a sweep directory from disk: ``sweep.json``, ``results.parquet`` and each run's files.
+
+Nothing here raises for missing or broken pieces except a missing sweep folder: whatever is absent
+becomes a note that the report prints. See docs/report.md for the inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ganlab.errors import DataError
+
+FINISHED = ("completed", "failed")
+# Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
+AUX_METRICS = ("n_samples", "modes_total", "kid_std")
+_STEP_PNG = re.compile(r"^step_(\d+)\.png$")
+_TEXT_COLUMNS = {"variant": "", "run_id": "", "overrides": "{}", "status": "pending", "stop_reason": "",
+                 "error": "", "run_dir": "", "log_path": ""}
+_NUMBER_COLUMNS = ("seed", "steps_done", "steps_total", "wall_time_s")
+
+
+@dataclass
+class Sweep:
+    """A loaded sweep. ``runs`` has one row per run with the results columns plus derived ones:
+    ``finished`` (completed or failed), ``fail_step`` (earliest onset, NaN if none), ``failed_any``,
+    ``surv_time`` (fail_step, or steps_done for runs that never failed) and ``path`` (run folder or None).
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    runs: pd.DataFrame
+    kinds: list[str]
+    metrics: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or self.path.resolve().name)
+
+    @property
+    def variants(self) -> list[str]:
+        """Variants in sweep.json order, then any others found only in results.parquet."""
+        declared = self.meta.get("variants")
+        names = [str(v) for v in declared] if isinstance(declared, (dict, list)) else []
+        seen = list(dict.fromkeys(self.runs["variant"].tolist()))
+        return list(dict.fromkeys(names)) + [v for v in seen if v not in names]
+
+    def overrides(self, variant: str) -> dict[str, Any]:
+        """The variant's dotted overrides, from sweep.json, else from its runs' ``overrides`` column."""
+        declared = self.meta.get("variants")
+        mine = declared.get(variant) if isinstance(declared, dict) else None
+        if isinstance(mine, dict):
+            return flatten(mine)
+        for text in self.runs.loc[self.runs["variant"] == variant, "overrides"]:
+            parsed = _json(text, {})
+            if isinstance(parsed, dict):
+                return {k: v for k, v in flatten(parsed).items() if k != "seed"}
+        return {}
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"model": {"nz": 100}} -> {"model.nz": 100}; dotted keys stay as they are."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def load_sweep(sweep_dir: str | Path) -> Sweep:
+    """Load what a sweep has written so far; raise DataError only when there is no sweep there at all."""
+    path = Path(sweep_dir)
+    if not path.is_dir():
+        raise DataError(f"{path}: no such sweep directory; pass the folder `ganlab sweep` wrote")
+    notes: list[str] = []
+    meta = _read_meta(path / "sweep.json", notes)
+    results_path = path / "results.parquet"
+    if meta is None and not results_path.is_file():
+        raise DataError(f"{path}: not a sweep directory (no sweep.json or results.parquet); "
+                        "run `ganlab sweep` first or pass its output folder")
+    runs = _read_results(results_path, notes)
+    runs = _normalize(runs)
+    kinds = _prefixed(runs, "onset_")
+    metrics = [m for m in _prefixed(runs, "metric_") if runs[f"metric_{m}"].notna().any()]
+    runs = _derive(runs, kinds, path)
+    sweep = Sweep(path, meta or {}, runs, kinds, metrics, notes)
+    _inventory(sweep)
+    return sweep
+
+
+def _read_meta(path: Path, notes: list[str]) -> dict[str, Any] | None:
+    if not path.is_file():
+        notes.append("sweep.json is missing: sweep name, versions and variant overrides are unknown.")
+        return None
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        notes.append(f"sweep.json could not be read ({type(err).__name__}); header details are unknown.")
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _read_results(path: Path, notes: list[str]) -> pd.DataFrame:
+    if not path.is_file():
+        notes.append("results.parquet is missing: no run has been recorded yet.")
+        return pd.DataFrame()
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several unrelated types for a damaged file
+        notes.append(f"results.parquet could not be read ({type(err).__name__}: {err}).")
+        return pd.DataFrame()
+
+
+def _normalize(runs: pd.DataFrame) -> pd.DataFrame:
+    runs = runs.copy()
+    for col, default in _TEXT_COLUMNS.items():
+        if col not in runs:
+            runs[col] = default
+        runs[col] = runs[col].map(lambda v, d=default: d if _missing(v) else str(v))
+    for col in _NUMBER_COLUMNS:
+        runs[col] = pd.to_numeric(runs[col], errors="coerce") if col in runs else np.nan
+    runs["status"] = runs["status"].str.lower()
+    if not _prefixed(runs, "onset_") and "events" in runs:
+        _onsets_from_events(runs)
+    for col in [c for c in runs.columns if c.startswith(("onset_", "metric_"))]:
+        runs[col] = pd.to_numeric(runs[col], errors="coerce").astype(float)
+    return runs.reset_index(drop=True)
+
+
+def _onsets_from_events(runs: pd.DataFrame) -> None:
+    """Older results without onset_* columns: take each kind's earliest step from the events list."""
+    parsed = [_json(text, []) for text in runs["events"]]
+    kinds = sorted({str(e.get("kind")) for events in parsed for e in events if isinstance(e, dict)})
+    for kind in kinds:
+        steps = [min((float(e.get("step", math.nan)) for e in events if isinstance(e, dict) and e.get("kind") == kind),
+                     default=math.nan) for events in parsed]
+        runs[f"onset_{kind}"] = steps
+
+
+def _derive(runs: pd.DataFrame, kinds: list[str], root: Path) -> pd.DataFrame:
+    onsets = runs[[f"onset_{k}" for k in kinds]] if kinds else pd.DataFrame(index=runs.index)
+    runs["finished"] = runs["status"].isin(FINISHED)
+    runs["fail_step"] = onsets.min(axis=1) if kinds else np.nan
+    runs["failed_any"] = runs["fail_step"].notna()
+    runs["surv_time"] = runs["fail_step"].fillna(runs["steps_done"]).fillna(0.0)
+    runs["path"] = [_run_path(root, rel) for rel in runs["run_dir"]]
+    return runs
+
+
+def _run_path(root: Path, rel: str) -> Path | None:
+    if not rel:
+        return None
+    path = Path(rel)
+    return path if path.is_absolute() else root / path
+
+
+def _inventory(sweep: Sweep) -> None:
+    """Note which runs are unfinished, errored, or lack a run folder, log, config or samples."""
+    runs, notes = sweep.runs, sweep.notes
+    runs["has_log"] = [p is not None and (p / "metrics.parquet").is_file() for p in runs["path"]]
+    runs["has_config"] = [p is not None and (p / "config.yaml").is_file() for p in runs["path"]]
+    runs["has_samples"] = [bool(sample_files(p)) for p in runs["path"]]
+    label = pd.Series([f"{v} seed {'?' if pd.isna(s) else int(s)}" for v, s in zip(runs["variant"], runs["seed"],
+                                                                                   strict=True)], index=runs.index)
+    unfinished = runs[~runs["finished"] & (runs["status"] != "error")]
+    if len(unfinished):
+        notes.append(f"{len(unfinished)} of {len(runs)} runs have not finished (status "
+                     f"{', '.join(sorted(set(unfinished['status'])))}); they are left out of the statistics.")
+    crashed = runs[runs["status"] == "error"]
+    for message, group in crashed.groupby(crashed["error"].replace("", "no message recorded"), sort=False):
+        notes.append(f"{_some(label[group.index].tolist())} crashed (status error) and "
+                     f"{'is' if len(group) == 1 else 'are'} left out of the statistics: {message}")
+    started = runs["status"] != "pending"
+    for col, what in (("has_log", "metrics.parquet"), ("has_config", "config.yaml"), ("has_samples", "sample grids")):
+        lacking = label[started & ~runs[col]].tolist()
+        if lacking:
+            notes.append(f"No {what} for {len(lacking)} run(s): {_some(lacking)}.")
+    blind = [v for v in dict.fromkeys(runs["variant"]) if _diagnostics_off(runs[runs["variant"] == v])]
+    if blind:
+        notes.append(f"Diagnostics were disabled (diagnostics.enabled: false) in the runs of {_some(blind)}: "
+                     "no failure events could be detected there, so their failure rates say nothing.")
+    if not sweep.metrics and len(runs):
+        notes.append("No final metrics were recorded (no metric_* values in results.parquet).")
+
+
+def _diagnostics_off(runs: pd.DataFrame) -> bool:
+    """Whether the first readable config.yaml of these runs switches the detectors off."""
+    for path in runs.loc[runs["has_config"], "path"]:
+        config = read_config(path)
+        if config is not None:
+            diagnostics = config.get("diagnostics")
+            return isinstance(diagnostics, dict) and diagnostics.get("enabled") is False
+    return False
+
+
+def _some(labels: list[str], limit: int = 8) -> str:
+    return ", ".join(labels[:limit]) + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def sample_files(run_dir: Path | None) -> dict[int, Path]:
+    """``{step: path}`` of a run's ``samples/step_XXXXXX.png`` grids (empty when there are none)."""
+    folder = None if run_dir is None else run_dir / "samples"
+    if folder is None or not folder.is_dir():
+        return {}
+    found = {int(m.group(1)): p for p in folder.iterdir() if (m := _STEP_PNG.match(p.name))}
+    return dict(sorted(found.items()))
+
+
+def first_run_info(sweep: Sweep) -> dict[str, Any]:
+    """``run.json`` of the first run that has one (for header details sweep.json lacks), or {}."""
+    for path in sweep.runs["path"]:
+        if path is not None and (path / "run.json").is_file():
+            info = _json(_read_text(path / "run.json"), None)
+            if isinstance(info, dict):
+                return info
+    return {}
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def read_log(run_dir: Path | None) -> pd.DataFrame | None:
+    """A run's ``metrics.parquet`` with infinities turned into NaN, or None when it is missing or unreadable."""
+    if run_dir is None or not (run_dir / "metrics.parquet").is_file():
+        return None
+    try:
+        log = pd.read_parquet(run_dir / "metrics.parquet")
+    except Exception:  # a damaged file is reported as missing
+        return None
+    if "step" not in log:
+        return None
+    return log.replace([np.inf, -np.inf], np.nan)
+
+
+def read_config(run_dir: Path | None) -> dict[str, Any] | None:
+    """A run's resolved ``config.yaml`` as a nested dict, or None."""
+    if run_dir is None:
+        return None
+    try:
+        data = yaml.safe_load((run_dir / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _prefixed(runs: pd.DataFrame, prefix: str) -> list[str]:
+    return [c[len(prefix):] for c in runs.columns if isinstance(c, str) and c.startswith(prefix)]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _json(text: Any, default: Any) -> Any:
+    if isinstance(text, (list, tuple, np.ndarray)):
+        return list(text)
+    if not isinstance(text, str):
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        return default
