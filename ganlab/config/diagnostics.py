@@ -1,11 +1,26 @@
 """The ``diagnostics:`` config section: when detectors run and their thresholds.
 
-Every default is documented, with its reason or source, in ``docs/diagnostics.md``.
+Every default is documented, with its reason or source, in ``docs/diagnostics.md``. Windows are in
+training steps (not log rows), so they mean the same thing whatever ``train.log_every`` is.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The detector kinds, in report order. ``ganlab.diagnostics.DETECTORS`` has one entry for each; a
+# test keeps the two in step. Listed here so the config can validate names without importing pandas.
+DETECTOR_KINDS = ("non_finite", "d_dominance", "mode_collapse", "gradient_explosion", "oscillation")
+
+
+def _known_kinds(names: tuple[str, ...], key: str) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in DETECTOR_KINDS]
+    if unknown:
+        raise ValueError(
+            f"unknown detector kind(s) {', '.join(map(repr, unknown))} in diagnostics.{key}; "
+            f"valid: {', '.join(DETECTOR_KINDS)}"
+        )
+    return tuple(dict.fromkeys(names))  # drop repeats, keep order
 
 
 class DiagnosticsConfig(BaseModel):
@@ -13,10 +28,84 @@ class DiagnosticsConfig(BaseModel):
 
     enabled: bool = True
     # Periodic evaluation with a fixed z batch (mode coverage, KL, diversity) every this many steps; 0 = off.
-    eval_every: int = Field(250, ge=0)
-    eval_samples: int = Field(1000, ge=16)
+    eval_every: int = Field(default=250, ge=0)
+    eval_samples: int = Field(default=1000, ge=16)
     # Online detectors look at the log every this many steps (the log itself is written every step).
-    check_every: int = Field(50, ge=1)
+    check_every: int = Field(default=50, ge=1)
     # Event kinds that stop a run once the condition has lasted `patience` steps past its onset.
     stop_on: tuple[str, ...] = ()
-    patience: int = Field(200, ge=0)
+    patience: int = Field(default=200, ge=0)
+    # Which detectors run; drop a name to silence a detector you do not trust on your data.
+    detectors: tuple[str, ...] = DETECTOR_KINDS
+
+    # d_dominance: D wins outright. D(x) >= 0.95 and D(G(z)) <= 0.05 make the logistic D loss
+    # -log 0.95 - log(1 - 0.05) = 0.103, hence loss_d <= 0.1. Calibration runs whose D merely led
+    # (D(x) ~ 0.9, D(G(z)) ~ 0.1 for 90 steps at a time) stay below these.
+    dominance_window: int = Field(default=100, ge=1)
+    dominance_d_real: float = Field(default=0.95, gt=0.5, le=1.0)
+    dominance_d_fake: float = Field(default=0.05, ge=0.0, lt=0.5)
+    dominance_loss_d: float = Field(default=0.1, gt=0.0)
+    # A gradient has vanished when it is below this fraction of its own running peak level.
+    dominance_grad_ratio: float = Field(default=0.1, gt=0.0, lt=1.0)
+
+    # gradient_explosion: the median of `explosion_sustain` steps is `explosion_factor` times the
+    # median of the `explosion_window` steps before it. Single-step spikes of 10-50x happen in healthy
+    # DCGAN training, so one step is never enough.
+    explosion_window: int = Field(default=200, ge=2)
+    explosion_sustain: int = Field(default=20, ge=1)
+    explosion_factor: float = Field(default=10.0, gt=1.0)
+    # ganhacks flags norms over 100, but healthy DCGANs here reached 850; None switches the ceiling off.
+    explosion_ceiling: float | None = Field(default=None, gt=0.0)
+
+    # oscillation: the smoothed loss is alternately above and below both the half window before it
+    # and the half window after it, by more than amplitude/2 of its level, `oscillation_swings` times.
+    oscillation_smooth: int = Field(default=25, ge=1)
+    oscillation_window: int = Field(default=400, ge=2)
+    oscillation_amplitude: float = Field(default=0.5, gt=0.0)
+    # Loss level used to scale the amplitude is at least this (nats), so a loss near 0 is not "huge swings".
+    oscillation_floor: float = Field(default=0.5, gt=0.0)
+    oscillation_swings: int = Field(default=4, ge=2)
+
+    # mode_collapse: coverage is eval_modes divided by the modes a perfect generator would cover with
+    # `eval_samples` samples, so 1.0 means "as good as the data".
+    # The condition must hold on this many consecutive eval rows, spanning this many steps.
+    collapse_persist: int = Field(default=3, ge=1)
+    collapse_min_steps: int = Field(default=500, ge=0)
+    collapse_full_coverage: float = Field(default=0.1, ge=0.0, le=1.0)
+    collapse_partial_coverage: float = Field(default=0.5, ge=0.0, le=1.0)
+    collapse_drop: float = Field(default=0.7, gt=0.0, le=1.0)  # partial when coverage <= this x its best so far
+    collapse_full_dup_rate: float = Field(default=0.8, gt=0.0, le=1.0)
+    collapse_partial_dup_rate: float = Field(default=0.3, gt=0.0, le=1.0)
+    collapse_full_diversity: float = Field(default=0.1, ge=0.0)
+    collapse_partial_diversity: float = Field(default=0.5, ge=0.0)
+    # A new best by this much (relative, and at least 0.05 absolute) means "still improving".
+    collapse_min_gain: float = Field(default=0.1, ge=0.0)
+
+    @field_validator("stop_on")
+    @classmethod
+    def _known_stop_on(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        return _known_kinds(names, "stop_on")
+
+    @field_validator("detectors")
+    @classmethod
+    def _known_detectors(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        return _known_kinds(names, "detectors")
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> DiagnosticsConfig:
+        pairs = [
+            ("collapse_full_coverage", "collapse_partial_coverage"),
+            ("collapse_full_diversity", "collapse_partial_diversity"),
+            ("collapse_partial_dup_rate", "collapse_full_dup_rate"),
+            ("explosion_sustain", "explosion_window"),
+        ]
+        for low, high in pairs:
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"diagnostics.{low} must not exceed diagnostics.{high}")
+        idle = [k for k in self.stop_on if k not in self.detectors]
+        if idle:
+            raise ValueError(
+                f"diagnostics.stop_on names {', '.join(idle)} but diagnostics.detectors does not run it; "
+                "add it to diagnostics.detectors or remove it from stop_on"
+            )
+        return self

@@ -95,7 +95,7 @@ def _run(root: Path, variant: str, seed: int, overrides: dict[str, Any], steps: 
             row["stop_reason"] = f"stopped at step {done} by {next(iter(onsets))}"
         _write_run_dir(run_dir, variant, seed, overrides, done, onsets, step_time, checkpoint_every,
                        row["status"], rng)
-    events = [{"kind": k, "step": int(s), "severity": "error"} for k, s in onsets.items()]
+    events = [{"kind": k, "step": int(s), "severity": "failure"} for k, s in onsets.items()]
     row.update(events=json.dumps(events), event_kinds=",".join(onsets))
     for kind in KINDS:
         row[f"onset_{kind}"] = onsets.get(kind, np.nan)
@@ -133,7 +133,7 @@ def _write_run_dir(run_dir: Path, variant: str, seed: int, overrides: dict[str, 
     shots = [s for s in range(checkpoint_every, done + 1, checkpoint_every)] + ([done] if status == "failed" else [])
     for s in sorted(set(shots)):
         _sample_png(run_dir / "samples" / f"step_{s:06d}.png", collapsed=s >= onset, rng=rng)
-    events = [{"kind": k, "step": int(v), "severity": "error", "evidence": {}, "message": f"{k} from step {int(v)}"}
+    events = [{"kind": k, "step": int(v), "severity": "failure", "evidence": {}, "message": f"{k} from step {int(v)}"}
               for k, v in onsets.items()]
     atomic_write_json(run_dir / "events.json", events)
     atomic_write_json(run_dir / "run.json", {"status": status, "steps_done": done, "wall_time_s": done * step_time,

@@ -1,0 +1,27 @@
+"""Stability diagnostics: events, the detector registry, the online monitor and offline ``diagnose``.
+
+Detectors are pure functions ``(log: DataFrame, config: DiagnosticsConfig) -> list[Event]`` of a
+metrics log that follows docs/metrics-schema.md. ``detect`` runs them; ``OnlineMonitor`` runs
+``detect`` during training; ``diagnose_path`` runs it on a run directory or a metrics file.
+"""
+
+from ganlab.diagnostics.diagnose import diagnose_path
+from ganlab.diagnostics.events import FAILURE, SEVERITIES, WARNING, Event
+from ganlab.diagnostics.log import EVAL_COLUMNS, REQUIRED_COLUMNS, read_log
+from ganlab.diagnostics.online import OnlineMonitor, should_stop
+from ganlab.diagnostics.registry import DETECTORS, detect
+
+__all__ = [
+    "DETECTORS",
+    "EVAL_COLUMNS",
+    "FAILURE",
+    "REQUIRED_COLUMNS",
+    "SEVERITIES",
+    "WARNING",
+    "Event",
+    "OnlineMonitor",
+    "detect",
+    "diagnose_path",
+    "read_log",
+    "should_stop",
+]

@@ -1,0 +1,163 @@
+"""``mode_collapse``: the generator covers (or spreads over) far fewer modes than the data, and stays so.
+
+Works on the eval rows only (``eval_*`` columns, NaN elsewhere); every signal is optional:
+
+* coverage = ``eval_modes`` / the modes a perfect generator hits with ``eval_samples`` draws,
+  ``M * (1 - (1 - 1/M) ** n)`` for ``M = eval_modes_total`` (632 of 1000 at n = M = 1000), so 1.0
+  means "as good as sampling the data" whatever the sample size;
+* effective coverage from ``eval_kl``: ``M * exp(-KL)`` is the effective number of modes of the
+  generated histogram (exp of its entropy when the data is uniform), divided by the same expectation;
+* ``eval_diversity`` (generated / real pairwise feature distance) and ``eval_dup_rate``.
+
+Per eval row the level is *full* (a handful of modes, near-identical samples), *partial* (lost a
+large share of modes, or of its own best coverage) or none. A healthy DCGAN covers few modes at its
+first eval too, but it is improving, so a collapse is confirmed only when the condition held on
+at least ``collapse_persist`` consecutive eval rows spanning at least ``collapse_min_steps`` steps,
+and no signal made a new best (by ``collapse_min_gain`` relative, at least 0.01 absolute) after the
+first of them. Counting steps as well as evals keeps dense evals (every 100 steps) from confirming
+a slow start. The onset is the first of those rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ganlab.diagnostics.events import FAILURE, WARNING, Event
+from ganlab.diagnostics.log import EVAL_COLUMNS, true_runs
+
+if TYPE_CHECKING:
+    from ganlab.config.diagnostics import DiagnosticsConfig
+
+MIN_ABS_GAIN = 0.01  # below this a "new best" is sampling noise (one mode in 100)
+
+
+def expected_modes(total: np.ndarray, samples: int) -> np.ndarray:
+    """Modes a perfect generator covers with ``samples`` draws from ``total`` equally likely modes."""
+    total = np.where(total >= 1, total, np.nan)
+    return total * -np.expm1(samples * np.log1p(-1.0 / np.maximum(total, 1.0 + 1e-12)))
+
+
+def window_starts(steps: np.ndarray, persist: int, min_steps: int) -> np.ndarray:
+    """First row of the shortest window ending at each row with ``persist`` rows spanning ``min_steps``
+    steps (negative where the log is not that long yet)."""
+    by_count = np.arange(len(steps)) - persist + 1
+    by_span = np.searchsorted(steps, steps - min_steps, side="right") - 1
+    return np.minimum(by_count, by_span)
+
+
+def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, gain: float) -> np.ndarray:
+    """True at row t when some signal, after the first row of t's window, beat its best up to that
+    first row by a real margin: the generator was still learning. (A loop over eval rows: few.)"""
+    out = np.zeros(len(starts), bool)
+    for values, higher in sig.values():
+        signed = np.where(np.isfinite(values), values if higher else -values, -np.inf)
+        best = np.maximum.accumulate(signed)
+        for t in np.flatnonzero((starts >= 0) & ~out):
+            first = starts[t]
+            if first < t and np.isfinite(best[first]):
+                margin = max(gain * abs(best[first]), MIN_ABS_GAIN)
+                out[t] = signed[first + 1 : t + 1].max() > best[first] + margin
+    return out
+
+
+def _confirmed(mask: np.ndarray, starts: np.ndarray, improving: np.ndarray) -> np.ndarray:
+    """Rows inside some window on which ``mask`` held throughout and nothing improved."""
+    ok = starts >= 0
+    bad = np.concatenate(([0], np.cumsum(~mask)))  # bad[i] = rows before i where mask is False
+    held = np.zeros(len(mask), bool)
+    held[ok] = bad[np.arange(len(mask))[ok] + 1] - bad[starts[ok]] == 0
+    ends = np.flatnonzero(held & ~improving)
+    marks = np.zeros(len(mask) + 1, np.int64)
+    np.add.at(marks, starts[ends], 1)
+    np.add.at(marks, ends + 1, -1)
+    return np.cumsum(marks[:-1]) > 0
+
+
+def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
+    """Per-eval-row signals that are present, each with whether higher is better."""
+    out: dict[str, tuple[np.ndarray, bool]] = {}
+    if {"eval_modes", "eval_modes_total"} <= set(ev.columns):
+        expected = expected_modes(ev["eval_modes_total"].to_numpy(), config.eval_samples)
+        coverage = ev["eval_modes"].to_numpy() / expected
+        if "eval_kl" in ev.columns:
+            # KL is NaN when no sample was recognisable as any mode: that is poor quality (early
+            # training), not evidence that G covers 0 modes, so coverage says nothing on that row.
+            blind = (ev["eval_modes"].to_numpy() == 0) & np.isnan(ev["eval_kl"].to_numpy())
+            coverage = np.where(blind, np.nan, coverage)
+        out["coverage"] = (coverage, True)
+        if "eval_kl" in ev.columns:
+            effective = ev["eval_modes_total"].to_numpy() * np.exp(-ev["eval_kl"].to_numpy())
+            out["kl_coverage"] = (effective / expected, True)
+    if "eval_diversity" in ev.columns:
+        out["diversity"] = (ev["eval_diversity"].to_numpy(), True)
+    if "eval_dup_rate" in ev.columns:
+        out["dup_rate"] = (ev["eval_dup_rate"].to_numpy(), False)
+    return {k: v for k, v in out.items() if np.isfinite(v[0]).any()}
+
+
+def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n: int):
+    """(full, partial) boolean arrays per eval row; partial includes full."""
+    full, partial = np.zeros(n, bool), np.zeros(n, bool)
+    with np.errstate(invalid="ignore"):
+        if "coverage" in sig:
+            cov = sig["coverage"][0]
+            best = pd.Series(cov).cummax().to_numpy()
+            full |= cov <= config.collapse_full_coverage
+            partial |= (cov <= config.collapse_partial_coverage) | (cov <= config.collapse_drop * best)
+        if "kl_coverage" in sig:  # a skewed histogram; never "full" on its own
+            partial |= sig["kl_coverage"][0] <= config.collapse_partial_coverage
+        if "diversity" in sig:
+            div = sig["diversity"][0]
+            full |= div <= config.collapse_full_diversity
+            partial |= div <= config.collapse_partial_diversity
+        if "dup_rate" in sig:
+            dup = sig["dup_rate"][0]
+            full |= dup >= config.collapse_full_dup_rate
+            partial |= dup >= config.collapse_partial_dup_rate
+    return full, partial | full
+
+
+def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
+    present = [c for c in EVAL_COLUMNS if c in log.columns]
+    if not present:
+        return []
+    ev = log.loc[log[present].notna().any(axis=1), ["step", *present]].reset_index(drop=True)
+    sig = signals(ev, config)
+    if not sig:
+        return []
+    steps = ev["step"].to_numpy()
+    full, partial = levels(sig, config, len(ev))
+    # A collapse is confirmed at row t when every eval of t's window shows it and nothing improved.
+    starts = window_starts(steps, config.collapse_persist, config.collapse_min_steps)
+    improving = _improving(sig, starts, config.collapse_min_gain)
+    confirmed = _confirmed(partial, starts, improving)
+    confirmed_full = _confirmed(full, starts, improving)
+
+    events = []
+    for first, last in true_runs(confirmed):
+        full_rows = np.flatnonzero(confirmed_full[first : last + 1])
+        severity = FAILURE if len(full_rows) else WARNING
+        evidence: dict[str, float | int | str] = {
+            name: float(values[last]) for name, (values, _) in sig.items() if np.isfinite(values[last])
+        }
+        for name, (values, higher) in sig.items():
+            seen = values[: last + 1][np.isfinite(values[: last + 1])]
+            if len(seen):
+                evidence[f"best_{name}"] = float(seen.max() if higher else seen.min())
+        evidence["evals"] = int(last - first + 1)
+        evidence["until"] = int(steps[last])
+        if len(full_rows):
+            evidence["full_from"] = int(steps[first + full_rows[0]])
+        what = "full mode collapse" if len(full_rows) else "partial mode collapse"
+        shown = ", ".join(f"{k}={evidence[k]:.2f}" for k in sig if k in evidence)
+        advice = (
+            "G maps every z to a few outputs: keep batchnorm in G (DCGAN guideline 2) and lower lr_g"
+            if len(full_rows)
+            else "G drops modes: look at the samples, try a lower lr_g or the nonsaturating/hinge loss"
+        )
+        message = f"{what} from step {int(steps[first])} over {last - first + 1} evals ({shown}): {advice}"
+        events.append(Event("mode_collapse", int(steps[first]), severity, evidence, message))
+    return events

@@ -1,0 +1,91 @@
+"""``d_dominance``: D wins outright and the game stops teaching G.
+
+D(x) -> 1, D(G(z)) -> 0 and loss_d -> 0 for a sustained window ("D loss goes to 0", ganhacks), with a
+vanished gradient. Which gradient vanishes depends on G's loss: under the minimax loss G's gradient
+goes to 0 (Arjovsky & Bottou 2017); under the nonsaturating loss G's stays large but D's own
+gradient goes to 0 because its loss is saturated (seen in calibration runs, see docs/diagnostics.md).
+Either one counts. Requiring a vanished gradient is what keeps a strong-but-still-learning D
+(D(x) ~ 0.95 in healthy stacked-digits runs) from being reported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ganlab.diagnostics.events import FAILURE, Event, Evidence
+from ganlab.diagnostics.log import has, rows, span, stride, true_runs
+
+if TYPE_CHECKING:
+    from ganlab.config.diagnostics import DiagnosticsConfig
+
+# Share of rows inside an episode that must meet the condition; the rest are bridged flickers.
+MIN_FRACTION = 0.8
+
+
+def vanish_ratio(norm: pd.Series, smooth: int) -> np.ndarray:
+    """Gradient norm / the running peak of its ``smooth``-row rolling median (robust to single spikes)."""
+    level = norm.where(np.isfinite(norm)).rolling(smooth, min_periods=smooth).median()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (norm / level.cummax()).to_numpy(dtype=np.float64)
+    # An exactly-zero gradient has vanished whatever the reference (a network that died in its first
+    # steps has a running peak of 0, and 0 / 0 would hide it).
+    return np.where(norm.to_numpy() == 0.0, 0.0, ratio)
+
+
+def _nanmedian(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else float("inf")
+
+
+def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
+    if not has(log, "loss_d", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"):
+        return []
+    steps = log["step"].to_numpy()
+    st = stride(steps)
+    window = rows(config.dominance_window, st)
+    smooth = max(1, window // 5)
+    ratio_g = vanish_ratio(log["grad_norm_g"], smooth)
+    ratio_d = vanish_ratio(log["grad_norm_d"], smooth)
+    ratio = np.fmin(ratio_g, ratio_d)
+    won = (
+        (log["d_real"].to_numpy() >= config.dominance_d_real)
+        & (log["d_fake"].to_numpy() <= config.dominance_d_fake)
+        & (log["loss_d"].to_numpy() <= config.dominance_loss_d)
+    )
+    cond = won & (ratio <= config.dominance_grad_ratio)
+
+    events = []
+    for first, last in true_runs(cond, max_gap=max(1, window // 20)):
+        if span(steps, first, last, st) < config.dominance_window:
+            continue
+        if cond[first : last + 1].mean() < MIN_FRACTION:
+            continue
+        part = slice(first, last + 1)
+        medians = {c: _nanmedian(r[part]) for c, r in (("grad_norm_g", ratio_g), ("grad_norm_d", ratio_d))}
+        # G's vanished gradient is the more useful diagnosis when both vanished (minimax loss).
+        g_gone = medians["grad_norm_g"] <= config.dominance_grad_ratio
+        which = "grad_norm_g" if g_gone else min(medians, key=lambda c: medians[c])
+        lowest = medians[which]
+        evidence: Evidence = {
+            "d_real": float(log["d_real"].iloc[part].median()),
+            "d_fake": float(log["d_fake"].iloc[part].median()),
+            "loss_d": float(log["loss_d"].iloc[part].median()),
+            "vanished": which,
+            "grad_ratio": float(lowest),
+            "until": int(steps[last]),
+        }
+        advice = (
+            "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
+            if which == "grad_norm_g"
+            else "D's loss is saturated: lower lr_d or n_critic, or add noise or label smoothing to D's inputs"
+        )
+        message = (
+            f"D won outright from step {int(steps[first])} to {int(steps[last])} "
+            f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, "
+            f"{which} at {lowest:.1%} of its peak): {advice}"
+        )
+        events.append(Event("d_dominance", int(steps[first]), FAILURE, evidence, message))
+    return events

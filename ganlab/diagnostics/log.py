@@ -1,0 +1,114 @@
+"""The metrics log as detectors see it: schema constants, normalisation, reading from disk, windows.
+
+The schema is ``docs/metrics-schema.md``. Windows in the config are in *steps*; logs may have a row
+every ``log_every`` steps, so helpers here turn step counts into row counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ganlab.errors import DataError
+
+REQUIRED_COLUMNS = (
+    "step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "lr_d", "lr_g", "time_s",
+)
+EVAL_COLUMNS = ("eval_modes", "eval_modes_total", "eval_kl", "eval_diversity", "eval_dup_rate")
+SCHEMA_DOC = "docs/metrics-schema.md"
+
+
+def prepare(log: pd.DataFrame) -> pd.DataFrame:
+    """Schema columns only, numeric, sorted by step, one row per step (the last one written wins).
+
+    Extra columns are dropped; values that are not numbers become NaN. A log without ``step`` is a
+    DataError because no onset could be named.
+    """
+    if "step" not in log.columns:
+        if len(log.columns) == 0:
+            return pd.DataFrame({"step": pd.Series([], dtype="int64")})
+        raise DataError(f"metrics log has no 'step' column; see {SCHEMA_DOC}")
+    known = [c for c in (*REQUIRED_COLUMNS, *EVAL_COLUMNS) if c in log.columns]
+    frame = log[known]
+    text = [c for c in known if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:  # only convert what needs it: this runs on every online check
+        frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in text})
+    frame = frame.astype("float64")
+    frame = frame[np.isfinite(frame["step"].to_numpy())]
+    frame["step"] = frame["step"].astype("int64")
+    if not frame["step"].is_monotonic_increasing or frame["step"].duplicated().any():
+        # A resumed run may rewrite steps after its checkpoint: keep the latest row for each step.
+        frame = frame.drop_duplicates("step", keep="last").sort_values("step", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def read_log(path: str | Path) -> pd.DataFrame:
+    """Read a metrics log from ``.parquet`` or ``.csv`` and check the required columns.
+
+    Raises ``DataError`` (one line) for a missing file, an unknown suffix, an unreadable file or
+    missing required columns. Extra columns are kept here; ``prepare`` drops them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            log = pd.read_parquet(path)
+        elif suffix == ".csv":
+            log = pd.read_csv(path)
+        else:
+            raise DataError(f"{path}: unknown metrics file type {suffix!r}; expected .parquet or .csv")
+    except DataError:
+        raise
+    except Exception as err:  # pyarrow and the CSV parser raise many types; the user needs one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(f"{path}: cannot read metrics log: {first}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in log.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing required column(s) {', '.join(missing)}; see {SCHEMA_DOC} for the metrics schema"
+        )
+    return log
+
+
+def stride(steps: np.ndarray) -> float:
+    """Typical number of steps between rows (``train.log_every``), at least 1."""
+    if len(steps) < 2:
+        return 1.0
+    return max(1.0, float(np.median(np.diff(steps))))
+
+
+def rows(window_steps: float, step_stride: float) -> int:
+    """Rows spanning ``window_steps`` steps, at least 1."""
+    return max(1, int(round(window_steps / step_stride)))
+
+
+def true_runs(mask: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
+    """Inclusive ``(first, last)`` row indices of runs of True, bridging gaps of at most ``max_gap`` rows.
+
+    Bridging lets a noisy condition that flickers off for a row or two still count as one episode.
+    """
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    if max_gap > 0 and len(starts) > 1:
+        keep = (starts[1:] - ends[:-1] - 1) > max_gap  # gaps too long to bridge split episodes
+        starts = np.concatenate((starts[:1], starts[1:][keep]))
+        ends = np.concatenate((ends[:-1][keep], ends[-1:]))
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
+
+
+def span(steps: np.ndarray, first: int, last: int, step_stride: float) -> float:
+    """Steps covered by rows ``first..last`` inclusive (a single row covers one stride)."""
+    return float(steps[last] - steps[first]) + step_stride
+
+
+def has(log: pd.DataFrame, *columns: str) -> bool:
+    """True when every column is present and has at least one non-NaN value."""
+    return all(c in log.columns and log[c].notna().any() for c in columns)

@@ -1,0 +1,126 @@
+"""``oscillation``: a loss swings above and below its own level again and again.
+
+The loss is smoothed (centred mean over ``oscillation_smooth`` steps, which removes step-to-step
+noise). An *excursion* is a stretch where the smoothed loss is more than ``amplitude / 2`` of its
+level above (or below) *both* the median of the half window before it and the median of the half
+window after it (``oscillation_window`` in all). ``oscillation_swings`` excursions that alternate
+up/down, each starting within half a window of the end of the last, are an oscillation.
+
+Why this shape: a drift is above the past and below the future, so never an excursion; a flat
+stretch before the swings start is level with its past (a single centred line would be pulled by
+the first half-swing and make it one, putting the onset too early); a D-breakthrough spike (loss_d
+0.2 -> 2.4 -> 0.2, common in healthy stacked-digits runs) is one excursion up with nothing below;
+noise after smoothing stays inside the band. Only repeated, large, two-sided swings qualify. Near
+the end of a log the "after" half window is short, so the last swings count only once the log has
+grown past them: online, an oscillation is confirmed up to half a window later than offline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ganlab.diagnostics.events import WARNING, Event, Evidence, earliest_per_episode
+from ganlab.diagnostics.log import has, rows, stride
+
+if TYPE_CHECKING:
+    from ganlab.config.diagnostics import DiagnosticsConfig
+
+COLUMNS = ("loss_d", "loss_g")
+
+
+def excursions(state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal same-sign stretches of a -1/0/+1 state, zeros ignored: (first rows, last rows, signs)."""
+    nz = np.flatnonzero(state != 0)
+    if len(nz) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, empty
+    signs = state[nz]
+    change = np.flatnonzero(np.diff(signs) != 0) + 1
+    firsts = nz[np.concatenate(([0], change))]
+    lasts = nz[np.concatenate((change - 1, [len(nz) - 1]))]
+    return firsts, lasts, signs[np.concatenate(([0], change))]
+
+
+def _rhythm_start(members: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, int]:
+    """Drop leading excursions out of the chain's rhythm; return the members left and the onset step.
+
+    A leading excursion over twice the others' median length began as a drift and turned into the
+    first swing: it counts from one median length before its end. Out of rhythm: starting (so
+    counted) over 1.5x the others' median spacing before the next, or lasting under half their
+    median length (the early-training transient, or noise just before the swings, which the centred
+    line, pulled by the first half-swing, lets through).
+    """
+    while True:
+        rest = members[1:]
+        typical = float(np.median(ends[rest] - starts[rest]))
+        first = members[0]
+        begin = starts[first] if ends[first] - starts[first] <= 2 * typical else ends[first] - typical
+        if len(members) <= 2:
+            return members, int(begin)
+        spacing = float(np.median(np.diff(starts[rest]))) if len(rest) > 1 else np.inf
+        if starts[rest[0]] - begin > 1.5 * spacing or ends[first] - starts[first] < 0.5 * typical:
+            members = rest
+            continue
+        return members, int(begin)
+
+
+def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float) -> list[Event]:
+    loss = log[column].where(np.isfinite(log[column]))
+    smooth = loss.rolling(rows(config.oscillation_smooth, st), center=True, min_periods=1).mean()
+    window = rows(config.oscillation_window, st)
+    centre = smooth.rolling(window, center=True, min_periods=1).median()  # the level, for scale
+    scale = np.maximum(centre.abs().to_numpy(dtype=np.float64), config.oscillation_floor)
+    # Deviation from the medians of the half-windows before and after: a drift is above one and
+    # below the other, flat stretches before a swing are on neither side of their past.
+    side = max(1, window // 2)
+    before = smooth.rolling(side, min_periods=1).median()
+    after = smooth[::-1].rolling(side, min_periods=1).median()[::-1]
+    half = config.oscillation_amplitude / 2 * scale
+    up = ((smooth - before).to_numpy() > half) & ((smooth - after).to_numpy() > half)
+    down = ((smooth - before).to_numpy() < -half) & ((smooth - after).to_numpy() < -half)
+    state = np.where(up, 1, np.where(down, -1, 0))
+    firsts, lasts, _ = excursions(state)
+    if len(firsts) < config.oscillation_swings:
+        return []
+    steps = log["step"].to_numpy()
+    # Consecutive excursions alternate in sign by construction; a quiet gap over half a window
+    # between one's end and the next one's start ends a chain.
+    breaks = steps[firsts[1:]] - steps[lasts[:-1]] > config.oscillation_window / 2
+    chain = np.concatenate(([0], np.cumsum(breaks)))
+    events = []
+    for c in np.unique(chain):
+        members = np.flatnonzero(chain == c)
+        if len(members) < config.oscillation_swings:
+            continue
+        members, onset = _rhythm_start(members, steps[firsts], steps[lasts])
+        if len(members) < config.oscillation_swings:
+            continue
+        first, last = int(firsts[members[0]]), int(lasts[members[-1]])
+        part = slice(first, last + 1)
+        swing = float(np.nanmax(smooth.iloc[part]) - np.nanmin(smooth.iloc[part]))
+        period = 2 * float(np.mean(np.diff(steps[firsts[members]])))
+        level = float(np.nanmedian(scale[part]))
+        evidence: Evidence = {
+            "column": column,
+            "swings": len(members),
+            "amplitude": swing,
+            "level": level,
+            "period": period,
+            "until": int(steps[last]),
+        }
+        message = (
+            f"{column} oscillates from step {onset} to {int(steps[last])}: {len(members)} swings "
+            f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps; lower the learning rates "
+            "or beta1, or balance D and G"
+        )
+        events.append(Event("oscillation", onset, WARNING, evidence, message))
+    return events
+
+
+def oscillation(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
+    st = stride(log["step"].to_numpy())
+    events = [e for column in COLUMNS if has(log, column) for e in _column(log, column, config, st)]
+    return earliest_per_episode(events)  # loss_d and loss_g swing together

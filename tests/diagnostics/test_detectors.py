@@ -1,0 +1,225 @@
+"""Unit tests of each detector, the log helpers and ``detect``'s tolerance of odd logs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganlab.config import DiagnosticsConfig
+from ganlab.config.diagnostics import DETECTOR_KINDS
+from ganlab.diagnostics import DETECTORS, REQUIRED_COLUMNS, detect
+from ganlab.diagnostics.collapse import expected_modes
+from ganlab.diagnostics.dominance import vanish_ratio
+from ganlab.diagnostics.log import prepare, true_runs
+from ganlab.errors import DataError
+
+from .traces import Shape, healthy, inject_collapse, inject_dominance, inject_explosion, inject_nan
+
+CONFIG = DiagnosticsConfig()
+
+
+def test_registry_matches_the_config_kinds() -> None:
+    assert tuple(DETECTORS) == DETECTOR_KINDS
+
+
+@pytest.mark.parametrize("kind", DETECTOR_KINDS)
+def test_each_detector_tolerates_empty_short_and_sparse_logs(kind: str) -> None:
+    detector = DETECTORS[kind]
+    empty = prepare(pd.DataFrame(columns=list(REQUIRED_COLUMNS)))
+    assert detector(empty, CONFIG) == []
+    short = prepare(healthy(Shape(steps=300, seed=1)).head(7))  # shorter than every window
+    assert detector(short, CONFIG) == []
+    only_losses = prepare(healthy(Shape(steps=300, seed=1))[["step", "loss_d", "loss_g"]])
+    assert detector(only_losses, CONFIG) == []
+
+
+def test_detect_on_empty_and_columnless_logs() -> None:
+    assert detect(pd.DataFrame(), CONFIG) == []
+    assert detect(pd.DataFrame(columns=list(REQUIRED_COLUMNS)), CONFIG) == []
+
+
+def test_detect_without_step_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="step"):
+        detect(pd.DataFrame({"loss_d": [1.0]}), CONFIG)
+
+
+def test_extra_columns_and_unsorted_duplicate_rows_are_handled() -> None:
+    log = inject_nan(healthy(Shape(steps=600, seed=3)), 300, "loss_g")
+    messy = log.assign(note="x", loss_ema=1.0).sample(frac=1.0, random_state=0)
+    messy = pd.concat([messy, log.iloc[[10]]])  # a repeated step
+    assert detect(messy, CONFIG) == detect(log, CONFIG)
+
+
+def test_detect_output_is_sorted_by_onset() -> None:
+    shape = Shape(steps=2000, seed=5)
+    log = inject_explosion(healthy(shape), 1500, ("grad_norm_d",), 2.0, 100.0)
+    log = inject_collapse(log, 500, True, np.random.default_rng(0))
+    events = detect(log, CONFIG)
+    assert [e.kind for e in events] == ["mode_collapse", "gradient_explosion"]
+    assert [e.step for e in events] == sorted(e.step for e in events)
+
+
+def test_non_finite_names_first_step_column_and_tensor() -> None:
+    log = healthy(Shape(steps=400, seed=2))
+    log.loc[log.step == 200, ["grad_norm_g", "loss_g"]] = [np.inf, np.nan]  # both at once: schema order
+    context = {"non_finite_tensor": "grad of G.main.3.weight"}
+    (event,) = detect(log, CONFIG, context)
+    assert (event.kind, event.step, event.severity) == ("non_finite", 200, "failure")
+    assert event.evidence["column"] == "loss_g" and event.evidence["value"] == "nan"
+    assert event.evidence["tensor"] == "grad of G.main.3.weight"
+    assert "grad of G.main.3.weight" in event.message and "\n" not in event.message
+
+
+def test_non_finite_from_context_alone() -> None:
+    log = healthy(Shape(steps=400, seed=2))
+    (event,) = detect(log, CONFIG, {"non_finite_tensor": "G output", "non_finite_step": 401})
+    assert (event.kind, event.step) == ("non_finite", 401)
+    (event,) = detect(log, CONFIG, {"non_finite_tensor": "G output"})
+    assert event.step == 400
+
+
+def test_dominance_needs_a_vanished_gradient() -> None:
+    """D(x) ~ 1 with gradients alive (a strong D that still teaches G) is not D dominance."""
+    shape = Shape(steps=1000, seed=4)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    assert [e.kind for e in detect(log, CONFIG)] == ["d_dominance"]
+    alive = log.copy()
+    alive[["grad_norm_d", "grad_norm_g"]] = healthy(shape)[["grad_norm_d", "grad_norm_g"]]
+    assert detect(alive, CONFIG) == []
+
+
+def test_dominance_shorter_than_its_window_is_ignored() -> None:
+    shape = Shape(steps=1000, seed=4)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_g", np.random.default_rng(0))
+    brief = log.where(log.step < 300 + CONFIG.dominance_window // 2, healthy(shape))
+    assert detect(brief, CONFIG) == []
+
+
+def test_explosion_that_recovers_is_a_warning_and_one_step_spikes_are_ignored() -> None:
+    shape = Shape(steps=1000, seed=6)
+    log = healthy(shape)
+    burst = (log.step >= 400) & (log.step < 460)
+    log.loc[burst, "grad_norm_d"] *= 50
+    (event,) = detect(log, CONFIG)
+    assert (event.kind, event.step, event.severity, event.evidence["until"]) == (
+        "gradient_explosion", 400, "warning", 459,
+    )
+    spiky = healthy(shape)
+    spiky.loc[spiky.step % 97 == 0, "grad_norm_d"] *= 100
+    assert detect(spiky, CONFIG) == []
+
+
+def test_explosion_ceiling_is_opt_in() -> None:
+    log = healthy(Shape(steps=500, seed=7))
+    log["grad_norm_g"] = 150.0 + np.random.default_rng(0).normal(0, 5, len(log))
+    assert detect(log, CONFIG) == []
+    events = detect(log, CONFIG.model_copy(update={"explosion_ceiling": 100.0}))
+    assert [e.kind for e in events] == ["gradient_explosion"]
+
+
+def test_collapse_onset_is_first_eval_of_the_persisting_condition() -> None:
+    shape = Shape(steps=2000, seed=8, modes_total=1000, features=False)
+    log = inject_collapse(healthy(shape), 1000, False, np.random.default_rng(1))
+    (event,) = detect(log, CONFIG)
+    assert (event.kind, event.step, event.severity) == ("mode_collapse", 1000, "warning")
+    assert event.evidence["coverage"] < 0.5 and event.evidence["until"] == 2000
+
+
+def test_collapse_ignores_a_low_but_improving_start_and_a_one_eval_dip() -> None:
+    step = np.arange(1, 2001)
+    log = healthy(Shape(steps=2000, seed=9, modes_total=None, features=False))
+    modes = np.full(len(step), np.nan)
+    evals = step % 250 == 0  # the default eval_every: 8 evals, 4% coverage at the first
+    modes[evals] = [25, 110, 300, 450, 520, 250, 560, 580]  # one bad eval at 1500
+    log["eval_modes"], log["eval_modes_total"] = modes, np.where(evals, 1000.0, np.nan)
+    assert detect(log, CONFIG) == []
+
+
+def test_collapse_from_the_start_is_full() -> None:
+    """``z_distribution: constant``: a single mode at every eval, never improving."""
+    log = healthy(Shape(steps=1000, seed=10, modes_total=None, features=False))
+    evals = log.step % 100 == 0
+    log["eval_modes"] = np.where(evals, 1.0, np.nan)
+    log["eval_modes_total"] = np.where(evals, 10.0, np.nan)
+    (event,) = detect(log, CONFIG)
+    assert (event.kind, event.step, event.severity, event.evidence["full_from"]) == (
+        "mode_collapse", 100, "failure", 100,
+    )
+
+
+def test_detectors_can_be_switched_off() -> None:
+    log = inject_nan(healthy(Shape(steps=400, seed=2)), 200, "loss_d")
+    assert detect(log, CONFIG.model_copy(update={"detectors": ("oscillation",)})) == []
+
+
+def test_a_10k_row_log_is_diagnosed_in_well_under_a_second() -> None:
+    shape = Shape(steps=10_000, seed=11)
+    log = inject_dominance(healthy(shape), 6000, "grad_norm_g", np.random.default_rng(0))
+    detect(log, CONFIG)  # warm-up
+    start = time.perf_counter()
+    events = detect(log, CONFIG)
+    assert time.perf_counter() - start < 0.5
+    assert [e.kind for e in events] == ["d_dominance"]
+
+
+# --- helpers against plain reference implementations ------------------------------------------
+
+
+def _runs_reference(mask: list[bool], max_gap: int) -> list[tuple[int, int]]:
+    runs: list[list[int]] = []
+    for i, m in enumerate(mask):
+        if not m:
+            continue
+        if runs and i - runs[-1][1] - 1 <= max_gap:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return [tuple(r) for r in runs]
+
+
+@pytest.mark.parametrize("max_gap", [0, 1, 3])
+def test_true_runs_matches_a_loop(max_gap: int) -> None:
+    rng = np.random.default_rng(max_gap)
+    for _ in range(50):
+        mask = rng.random(int(rng.integers(0, 40))) < rng.random()
+        assert true_runs(mask, max_gap) == _runs_reference(list(mask), max_gap)
+
+
+def test_expected_modes_matches_simulation() -> None:
+    rng = np.random.default_rng(0)
+    for total, samples in [(10, 1000), (25, 1000), (1000, 1000), (1000, 100)]:
+        simulated = np.mean([len(np.unique(rng.integers(0, total, samples))) for _ in range(200)])
+        assert expected_modes(np.array([float(total)]), samples)[0] == pytest.approx(simulated, rel=0.01)
+
+
+def test_vanish_ratio_is_norm_over_running_peak_of_rolling_median() -> None:
+    norm = pd.Series([4.0, 4.0, 100.0, 4.0, 4.0, 2.0, 1.0, 0.1, 0.1, 0.1])
+    ratio = vanish_ratio(norm, 3)
+    medians = [np.median(norm[i - 2 : i + 1]) if i >= 2 else np.nan for i in range(len(norm))]
+    peaks = np.fmax.accumulate(np.nan_to_num(medians, nan=-np.inf))
+    expected = np.where(np.isfinite(medians) | (peaks > 0), norm / np.where(peaks > 0, peaks, np.nan), np.nan)
+    np.testing.assert_allclose(ratio, expected)
+    assert ratio[-1] == pytest.approx(0.1 / 4.0)  # the 100x spike never became the reference
+
+
+def test_unrecognisable_early_samples_and_dense_evals_are_not_collapse() -> None:
+    """A real 16x16 gaussian-grid baseline evaluated every 100 steps: no blob sharp enough to have a
+    mode (eval_modes 0, eval_kl NaN) and low but growing diversity for the first 300 steps."""
+    log = healthy(Shape(steps=1000, seed=13, modes_total=None, features=False))
+    evals = log.step % 100 == 0
+    n = int(evals.sum())
+    log["eval_modes"] = np.where(evals, 0.0, np.nan)
+    log["eval_modes_total"] = np.where(evals, 25.0, np.nan)
+    log["eval_kl"] = np.nan
+    log.loc[evals, "eval_diversity"] = [0.30, 0.21, 0.24, 0.71, 0.8, 0.85, 0.83, 0.86, 0.9, 0.88][:n]
+    log.loc[evals, "eval_dup_rate"] = 0.0
+    assert detect(log, CONFIG) == []
+    # Samples recognised as one mode every time, diversity flat: a full collapse.
+    log.loc[evals, "eval_diversity"] = 0.3
+    log["eval_modes"] = np.where(evals, 1.0, np.nan)
+    log["eval_kl"] = np.where(evals, np.log(25.0), np.nan)
+    (event,) = detect(log, CONFIG)
+    assert (event.kind, event.step, event.severity) == ("mode_collapse", 100, "failure")

@@ -1,0 +1,92 @@
+"""Reading logs from disk: parquet vs CSV, extra columns, schema errors, run directories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ganlab.config import DiagnosticsConfig
+from ganlab.diagnostics import Event, detect, diagnose_path, read_log
+from ganlab.errors import ConfigError, DataError
+
+from .traces import Shape, healthy, inject_collapse, inject_dominance, inject_nan
+
+
+@pytest.fixture
+def failing_log():
+    shape = Shape(steps=1200, seed=12)
+    log = inject_dominance(healthy(shape), 800, "grad_norm_g", np.random.default_rng(0))
+    return inject_collapse(log, 300, True, np.random.default_rng(0))
+
+
+def test_csv_and_parquet_give_the_same_events(tmp_path, failing_log) -> None:
+    failing_log.to_parquet(tmp_path / "m.parquet")
+    failing_log.to_csv(tmp_path / "m.csv", index=False)
+    from_parquet = diagnose_path(tmp_path / "m.parquet")
+    assert [e.kind for e in from_parquet] == ["mode_collapse", "d_dominance"]
+    assert diagnose_path(tmp_path / "m.csv") == from_parquet
+
+
+def test_csv_with_nan_inf_and_extra_columns(tmp_path) -> None:
+    log = inject_nan(healthy(Shape(steps=400, seed=1)), 250, "grad_norm_d", np.inf)
+    log.insert(3, "lr_scheduler_note", "cosine")
+    log["loss_ema"] = 0.5
+    log.to_csv(tmp_path / "export.csv", index=False)
+    (event,) = diagnose_path(tmp_path / "export.csv")
+    assert (event.kind, event.step, event.evidence["column"], event.evidence["value"]) == (
+        "non_finite", 250, "grad_norm_d", "inf",
+    )
+
+
+def test_missing_required_columns_is_one_line_naming_file_columns_and_doc(tmp_path) -> None:
+    healthy(Shape(steps=300)).drop(columns=["d_fake", "time_s"]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError) as err:
+        read_log(tmp_path / "bad.csv")
+    message = str(err.value)
+    assert "\n" not in message
+    assert "bad.csv" in message and "d_fake, time_s" in message and "docs/metrics-schema.md" in message
+
+
+@pytest.mark.parametrize("name", ["nope.parquet", "nope_dir"])
+def test_missing_path_is_one_line_error(tmp_path, name) -> None:
+    with pytest.raises(DataError, match="no such file") as err:
+        diagnose_path(tmp_path / name)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_suffix_and_unreadable_file(tmp_path) -> None:
+    (tmp_path / "m.json").write_text("{}")
+    with pytest.raises(DataError, match=r"\.parquet or \.csv"):
+        read_log(tmp_path / "m.json")
+    (tmp_path / "m.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match="cannot read") as err:
+        read_log(tmp_path / "m.parquet")
+    assert "\n" not in str(err.value)
+
+
+def test_run_directory_uses_its_config_and_run_json(tmp_path) -> None:
+    log = inject_nan(healthy(Shape(steps=400, seed=2)), 300, "loss_d")
+    log.to_parquet(tmp_path / "metrics.parquet")
+    (tmp_path / "run.json").write_text(json.dumps({"non_finite_tensor": "grad of D.main.3.weight"}))
+    (tmp_path / "config.yaml").write_text("diagnostics:\n  detectors: [oscillation]\n")
+    assert diagnose_path(tmp_path) == []  # the run's config switched non_finite off
+    (tmp_path / "config.yaml").write_text("diagnostics:\n  patience: 10\n")
+    (event,) = diagnose_path(tmp_path)
+    assert event.evidence["tensor"] == "grad of D.main.3.weight"
+    assert diagnose_path(tmp_path, DiagnosticsConfig(detectors=("oscillation",))) == []
+
+
+def test_run_directory_errors(tmp_path) -> None:
+    with pytest.raises(DataError, match="no metrics.parquet"):
+        diagnose_path(tmp_path)
+    healthy(Shape(steps=300)).to_parquet(tmp_path / "metrics.parquet")
+    (tmp_path / "config.yaml").write_text("diagnostics:\n  stop_on: [collapse]\n")
+    with pytest.raises(ConfigError, match="valid: non_finite, d_dominance"):
+        diagnose_path(tmp_path)
+
+
+def test_events_survive_a_json_round_trip(failing_log) -> None:
+    events = detect(failing_log, DiagnosticsConfig())
+    assert [Event.from_dict(json.loads(json.dumps(e.to_dict()))) for e in events] == events

@@ -1,0 +1,129 @@
+"""Property tests: healthy traces give no events; each injected failure is found, near its onset.
+
+Traces come from ``traces.py``; hypothesis draws their shape (length 300-3000 steps, log_every,
+which eval columns exist, a seed) and the failure's parameters. Examples are derandomised so CI
+is deterministic; ``docs/diagnostics.md`` reports the rates from larger sweeps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ganlab.config import DiagnosticsConfig
+from ganlab.diagnostics import detect
+
+from .traces import (
+    Shape,
+    healthy,
+    inject_collapse,
+    inject_dominance,
+    inject_explosion,
+    inject_nan,
+    inject_oscillation,
+)
+
+CONFIG = DiagnosticsConfig()
+PROPERTY = settings(
+    deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+shapes = st.builds(
+    Shape,
+    steps=st.integers(300, 3000),
+    log_every=st.sampled_from([1, 1, 2, 5]),
+    modes_total=st.sampled_from([None, 10, 25, 1000]),
+    features=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+
+
+def logged_step(shape: Shape, fraction: float) -> int:
+    """The logged step nearest ``fraction`` of the run."""
+    return max(shape.log_every, int(round(fraction * shape.steps / shape.log_every)) * shape.log_every)
+
+
+def assert_found(events, kind: str, k: int, shape: Shape, severity: str | None = None) -> None:
+    kinds = [(e.kind, e.step, e.severity) for e in events]
+    found = [e for e in events if e.kind == kind]
+    assert found, f"{kind} injected at step {k} not found; events: {kinds}"
+    assert abs(found[0].step - k) <= 0.05 * shape.steps, f"onset {found[0].step} vs injected {k}: {kinds}"
+    assert {e.kind for e in events} == {kind}, f"false alarms alongside {kind}: {kinds}"
+    if severity is not None:
+        assert found[0].severity == severity, kinds
+
+
+@settings(PROPERTY, max_examples=200)
+@given(shape=shapes)
+def test_healthy_traces_raise_no_events(shape: Shape) -> None:
+    events = detect(healthy(shape), CONFIG)
+    assert events == [], [e.message for e in events]
+
+
+@settings(PROPERTY, max_examples=50)
+@given(
+    shape=shapes,
+    at=st.floats(0.05, 0.95),
+    column=st.sampled_from(["loss_d", "loss_g", "grad_norm_d", "grad_norm_g", "d_fake"]),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+)
+def test_non_finite_found_at_its_step(shape: Shape, at: float, column: str, value: float) -> None:
+    k = logged_step(shape, at)
+    events = detect(inject_nan(healthy(shape), k, column, value), CONFIG)
+    assert_found(events, "non_finite", k, shape, "failure")
+    assert events[0].step == k and events[0].evidence["column"] == column
+
+
+@settings(PROPERTY, max_examples=50)
+@given(shape=shapes, at=st.floats(0.1, 0.7), vanishing=st.sampled_from(["grad_norm_d", "grad_norm_g"]))
+def test_d_dominance_found_near_onset(shape: Shape, at: float, vanishing: str) -> None:
+    # Reported once it has lasted dominance_window (100) steps: leave it room to.
+    k = logged_step(shape, min(at, (shape.steps - CONFIG.dominance_window - 50) / shape.steps))
+    log = inject_dominance(healthy(shape), k, vanishing, np.random.default_rng(shape.seed))
+    events = detect(log, CONFIG)
+    assert_found(events, "d_dominance", k, shape, "failure")
+    assert events[0].evidence["vanished"] == vanishing
+
+
+@settings(PROPERTY, max_examples=50)
+@given(
+    shape=shapes.filter(lambda s: (s.modes_total is not None or s.features) and s.steps >= 900),
+    at=st.floats(0.1, 0.8),
+    full=st.booleans(),
+)
+def test_mode_collapse_found_with_its_severity(shape: Shape, at: float, full: bool) -> None:
+    # A collapse is reported once it has lasted collapse_min_steps (500): leave it room to.
+    last = shape.steps - CONFIG.collapse_min_steps - 2 * shape.eval_every
+    k = logged_step(shape, min(at, last / shape.steps))
+    log = inject_collapse(healthy(shape), k, full, np.random.default_rng(shape.seed))
+    assert_found(detect(log, CONFIG), "mode_collapse", k, shape, "failure" if full else "warning")
+
+
+@settings(PROPERTY, max_examples=50)
+@given(
+    shape=shapes,
+    at=st.floats(0.1, 0.9),
+    columns=st.sampled_from([("grad_norm_d",), ("grad_norm_g",), ("grad_norm_d", "grad_norm_g")]),
+    rate=st.floats(1.2, 3.0),
+    cap=st.floats(30.0, 1e4),
+)
+def test_gradient_explosion_found_near_onset(shape, at, columns, rate, cap) -> None:
+    k = logged_step(shape, at)
+    log = inject_explosion(healthy(shape), k, columns, rate, cap)
+    assert_found(detect(log, CONFIG), "gradient_explosion", k, shape, "failure")
+
+
+@settings(PROPERTY, max_examples=50)
+@given(
+    shape=shapes.filter(lambda s: s.steps >= 600),
+    at=st.floats(0.1, 0.5),
+    period=st.floats(50.0, 200.0),
+    amplitude=st.floats(0.6, 1.0),
+)
+def test_oscillation_found_near_onset(shape, at, period, amplitude) -> None:
+    k = logged_step(shape, at)
+    if shape.steps - k < 3 * period:  # at least three full swings after the onset
+        k = logged_step(shape, (shape.steps - 3 * period) / shape.steps)
+    log = inject_oscillation(healthy(shape), k, period, amplitude)
+    assert_found(detect(log, CONFIG), "oscillation", k, shape, "warning")
