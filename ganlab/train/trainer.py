@@ -73,22 +73,28 @@ class Trainer:
         # Separate streams, so sampling images or z never shifts the other (or evaluation).
         self.data_gen = torch.Generator().manual_seed(config.seed)
         self.z_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+        # Sample grids and evaluation use a fixed z batch from the same distribution G is trained on,
+        # so a generator fed a constant z is judged on the one image it learned to make.
         fixed = torch.Generator(device=device).manual_seed(config.seed + 2)
-        self.fixed_z = torch.randn(config.output.samples, config.model.nz, generator=fixed, device=device)
-        self.eval_z = torch.randn(config.diagnostics.eval_samples, config.model.nz, generator=fixed, device=device)
         self.constant_z = torch.randn(1, config.model.nz, generator=fixed, device=device)
+        self.fixed_z = self.draw_z(config.output.samples, fixed)
+        self.eval_z = self.draw_z(config.diagnostics.eval_samples, fixed)
         self.step_done = 0
         self.rows: list[dict[str, float]] = []
         self.time_offset = 0.0
         self.non_finite_tensor: str | None = None
 
-    def sample_z(self, n: int) -> Tensor:
-        kind = self.config.train.z_distribution
+    def draw_z(self, n: int, generator: torch.Generator) -> Tensor:
+        """z ``(n, nz)`` from ``train.z_distribution``."""
+        kind, nz = self.config.train.z_distribution, self.config.model.nz
         if kind == "constant":
             return self.constant_z.expand(n, -1)
         if kind == "uniform":
-            return torch.rand(n, self.config.model.nz, generator=self.z_gen, device=self.device) * 2 - 1
-        return torch.randn(n, self.config.model.nz, generator=self.z_gen, device=self.device)
+            return torch.rand(n, nz, generator=generator, device=self.device) * 2 - 1
+        return torch.randn(n, nz, generator=generator, device=self.device)
+
+    def sample_z(self, n: int) -> Tensor:
+        return self.draw_z(n, self.z_gen)
 
     def step(self) -> dict[str, float]:
         """One G update after ``n_critic`` D updates; returns this step's scalar values."""

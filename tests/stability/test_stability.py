@@ -1,0 +1,66 @@
+"""ganlab's own stability regression suite: real CPU training, deterministic, each verdict pinned.
+
+The paper-faithful DCGAN must train with no event; each deliberately broken config must be caught
+as its kind, with its onset inside a stated step range. Run alone with `tox -e stability`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ganlab.config import validate
+from ganlab.train import train
+
+pytestmark = [pytest.mark.stability, pytest.mark.gan_stability]
+
+BASE = {
+    "data": {"dataset": "stacked-digits", "resolution": 16},
+    "model": {"width": 32, "nz": 32},
+    "train": {"steps": 500, "batch_size": 32, "checkpoint_every": 500, "device": "cpu", "threads": 1},
+    "diagnostics": {"eval_every": 100, "eval_samples": 500},
+    "output": {"samples": 16},
+}
+
+# name -> (overrides, expected kind, allowed onset range [lo, hi], steps)
+BROKEN = {
+    "learning rate far too high": ({"train.lr_d": 1e12, "train.lr_g": 1e12}, "non_finite", (1, 5), 50),
+    "D overpowered (5 D steps per G step, lr_d 100x lr_g)": (
+        {"train.n_critic": 5, "train.lr_d": 2e-3, "train.lr_g": 2e-5}, "d_dominance", (1, 150), 300),
+    "constant z": ({"train.z_distribution": "constant"}, "mode_collapse", (100, 300), 700),
+}
+
+
+def run(tmp_path, seed, overrides=None, steps=None):
+    extra = {"seed": seed, "output.dir": str(tmp_path), **(overrides or {})}
+    if steps:
+        extra.update({"train.steps": steps, "train.checkpoint_every": steps})
+    result = train(validate(BASE, "<stability>", None, extra), progress=False)
+    return result, json.loads((result.run_dir / "events.json").read_text())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_paper_faithful_baseline_raises_no_event(tmp_path, seed):
+    result, events = run(tmp_path, seed)
+    assert result.status == "completed" and result.steps_done == 500
+    assert events == [], f"seed {seed}: {[(e['kind'], e['step'], e['message']) for e in events]}"
+    assert result.info["final_metrics"]["modes"] > 20  # it really learned something
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_config_is_caught_as_its_kind_with_onset_in_range(tmp_path, name, seed):
+    overrides, kind, (lo, hi), steps = BROKEN[name]
+    result, events = run(tmp_path, seed, overrides, steps)
+    found = [e for e in events if e["kind"] == kind]
+    assert found, f"{name}: no {kind} event; got {[(e['kind'], e['step']) for e in events]}"
+    assert lo <= found[0]["step"] <= hi, f"{name}: {kind} onset {found[0]['step']} outside [{lo}, {hi}]"
+    if kind == "non_finite":
+        assert result.status == "failed" and result.info["non_finite_tensor"]
+
+
+def test_training_and_its_verdicts_are_deterministic(tmp_path):
+    a, events_a = run(tmp_path / "a", 0, BROKEN["constant z"][0], 300)
+    b, events_b = run(tmp_path / "b", 0, BROKEN["constant z"][0], 300)
+    assert events_a == events_b and a.info["final_metrics"] == b.info["final_metrics"]
