@@ -1,0 +1,125 @@
+"""CHECK.yaml: a sweep file sized for CI plus a ``check:`` section that says what counts as a regression.
+
+```yaml
+name: ci
+base: {...}            # a run config, as in any sweep file
+seeds: 3
+variants: {...}
+check:
+  must_be_stable: [baseline]     # any event in these variants fails the check
+  allow: [oscillation]           # event kinds that never fail it
+  alpha: 0.05                    # family-wise error rate of the failure-rate tests (Holm)
+  tolerances: {modes: 50, kl: "20%"}   # how much worse a metric's mean may get: absolute, or "N%" of baseline
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ganlab.config import config_to_dict
+from ganlab.config.diagnostics import DETECTOR_KINDS
+from ganlab.config.load import read_yaml
+from ganlab.errors import ConfigError
+from ganlab.sweep.spec import Sweep, sweep_from_dict
+
+_PERCENT = re.compile(r"^\s*(\d+(\.\d+)?)\s*%\s*$")
+
+
+def _metric_directions() -> dict[str, bool]:
+    from ganlab.metrics import HIGHER_IS_BETTER
+
+    return dict(HIGHER_IS_BETTER)
+
+
+class CheckSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    must_be_stable: tuple[str, ...] = ("baseline",)
+    allow: tuple[str, ...] = ()
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    tolerances: dict[str, float | str] = Field(default_factory=dict)
+
+    @field_validator("allow")
+    @classmethod
+    def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [k for k in kinds if k not in DETECTOR_KINDS]
+        if unknown:
+            raise ValueError(f"unknown event kind(s) {', '.join(unknown)}; valid: {', '.join(DETECTOR_KINDS)}")
+        return kinds
+
+    @field_validator("tolerances")
+    @classmethod
+    def _known_metrics(cls, tolerances: dict[str, float | str]) -> dict[str, float | str]:
+        directions = _metric_directions()
+        for metric, tol in tolerances.items():
+            if metric not in directions:
+                raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(sorted(directions))}")
+            if isinstance(tol, str) and not _PERCENT.match(tol):
+                raise ValueError(f"tolerance of {metric} must be a number or a percentage like '10%', got {tol!r}")
+            if isinstance(tol, int | float) and tol < 0:
+                raise ValueError(f"tolerance of {metric} must be >= 0")
+        return tolerances
+
+
+def tolerance_amount(tolerance: float | str, baseline_value: float) -> float:
+    """The allowed worsening: an absolute number, or a percentage of the baseline's value."""
+    if isinstance(tolerance, str):
+        match = _PERCENT.match(tolerance)
+        assert match is not None  # validated on load
+        return abs(baseline_value) * float(match.group(1)) / 100.0
+    return float(tolerance)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    sweep: Sweep  # with --set applied
+    settings: CheckSettings
+    definition_hash: str  # of the check file's resolved runs, before --set
+
+
+def definition_hash(sweep: Sweep) -> str:
+    """Hash of what the check file asks for: every variant's full config and the seeds (``output`` aside)."""
+    configs = {}
+    for name, cfg in sweep.configs.items():
+        data = config_to_dict(cfg)
+        data.pop("output", None)
+        configs[name] = data
+    blob = json.dumps({"seeds": list(sweep.seeds), "configs": configs}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_check(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CheckSpec:
+    """Read CHECK.yaml: the sweep part is validated as a sweep file, ``check:`` as ``CheckSettings``."""
+    data, lines = read_yaml(path)
+    raw_settings = data.pop("check", None) or {}
+    sweep_lines = {k: v for k, v in lines.items() if k[:1] != ("check",)}
+    try:
+        settings = CheckSettings.model_validate(raw_settings)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = tuple(str(p) for p in first["loc"])
+        line = lines.get(("check", *loc[:1])) or lines.get(("check",))
+        where = f"{path}:{line}" if line else str(path)
+        if first["type"] == "extra_forbidden":
+            valid = ", ".join(CheckSettings.model_fields)
+            raise ConfigError(f"{where}: unknown key 'check.{'.'.join(loc)}' (valid keys here: {valid})") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{where}: check.{'.'.join(loc)}: {message}") from None
+    sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    as_written = sweep_from_dict(data, str(path), sweep_lines, None, sha256=sha)
+    sweep = sweep_from_dict(data, str(path), sweep_lines, overrides, sha256=sha) if overrides else as_written
+    missing = [v for v in settings.must_be_stable if v not in sweep.variants]
+    if missing:
+        line = lines.get(("check", "must_be_stable"))
+        raise ConfigError(f"{path}:{line}: check.must_be_stable names unknown variant(s) {', '.join(missing)}; "
+                          f"valid: {', '.join(sweep.variants)}")
+    return CheckSpec(sweep=sweep, settings=settings, definition_hash=definition_hash(as_written))

@@ -1,0 +1,50 @@
+"""Metrics: pure functions of feature/mode arrays, the digit mode classifier, ``evaluate`` and ``score``.
+
+Each metric states its direction in ``HIGHER_IS_BETTER`` (reports and the CI gate read it).
+"""
+
+from ganlab.metrics.diversity import diversity_ratio, dup_rate, duplicate_threshold
+from ganlab.metrics.evaluate import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS, check_compatible, evaluate
+from ganlab.metrics.frechet import feature_stats, frechet_distance, frechet_from_stats
+from ganlab.metrics.kid import kid, mmd2_unbiased
+from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse_kl
+from ganlab.metrics.prdc import density_coverage, prdc, precision_recall
+
+# True: higher is better; False: lower is better. "diversity" is better up to ~1 (see diversity.py).
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "modes": True,
+    "kl": False,
+    "frechet": False,
+    "kid": False,
+    "precision": True,
+    "recall": True,
+    "density": True,
+    "coverage": True,
+    "diversity": True,
+    "dup_rate": False,
+    "fid_inception": False,
+}
+
+__all__ = [
+    "CHEAP_KEYS",
+    "EVAL_KEYS",
+    "HIGHER_IS_BETTER",
+    "NO_MODE",
+    "SCORE_KEYS",
+    "check_compatible",
+    "density_coverage",
+    "diversity_ratio",
+    "dup_rate",
+    "duplicate_threshold",
+    "evaluate",
+    "feature_stats",
+    "frechet_distance",
+    "frechet_from_stats",
+    "kid",
+    "mmd2_unbiased",
+    "mode_histogram",
+    "modes_covered",
+    "precision_recall",
+    "prdc",
+    "reverse_kl",
+]

@@ -1,0 +1,141 @@
+"""``score``: every metric for a file or folder of samples, or for a run directory's generator.
+
+SAMPLES may be a ``.npz``/``.npy`` array (uint8 ``(N, H, W, C)`` or float ``(N, C, H, W)`` in
+[-1, 1]), a folder of png/jpg images, or a run directory (``config.yaml`` + ``checkpoint.pt``),
+from whose generator ``n`` samples are drawn with z ~ N(0, I).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from pydantic import ValidationError
+from torch import Tensor
+
+from ganlab.config import DataConfig, GanlabConfig, load_config
+from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
+from ganlab.data.files import IMAGE_SUFFIXES
+from ganlab.errors import DataError
+from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
+from ganlab.metrics.features import feature_space
+from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
+from ganlab.metrics.threads import idle_cores, limit_threads
+
+DEFAULT_N = 10_000  # samples drawn from a run directory's generator
+GENERATE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    metrics: dict  # exactly SCORE_KEYS; None where a metric does not apply
+    dataset: str
+    source: str
+    notes: tuple[str, ...]
+    fid_inception: float | None = None  # only with local Inception weights
+
+
+def is_run_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "config.yaml").is_file() and (path / "checkpoint.pt").is_file()
+
+
+def build_reference(name: str, resolution: int, data_path: str | None = None) -> ImageDataset:
+    """The dataset ``name`` at ``resolution``; bad names or resolutions are one-line DataErrors."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset '{name}'; valid: {', '.join(sorted(DATASETS))}")
+    if name in ("folder", "array") and not data_path:
+        raise DataError(f"dataset '{name}' needs --data-path (the real images to compare against)")
+    try:
+        config = DataConfig(dataset=name, resolution=resolution, path=data_path)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise DataError(f"data.{'.'.join(map(str, first['loc']))} = {first.get('input')!r}: "
+                        f"{first['msg']} (samples must be scored at a resolution the dataset supports)") from None
+    return DATASETS[name](config)
+
+
+@torch.no_grad()
+def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> Tensor:
+    """``n`` samples ``(n, C, R, R)`` from the checkpoint's generator, z ~ N(0, I) from ``seed``."""
+    from ganlab.models import build_generator
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or "generator" not in state:
+        raise DataError(f"{checkpoint}: not a ganlab checkpoint (no 'generator' state dict)")
+    net = build_generator(config)
+    try:
+        net.load_state_dict(state["generator"])
+    except RuntimeError as err:
+        first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
+        raise DataError(f"{checkpoint}: the generator does not match config.yaml ({first})") from None
+    net.eval()
+    z = torch.randn(n, config.model.nz, generator=torch.Generator().manual_seed(seed))
+    return torch.cat([net(z[i : i + GENERATE_BATCH]).float() for i in range(0, n, GENERATE_BATCH)])
+
+
+def _first_image_side(folder: Path) -> int:
+    from PIL import Image
+
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
+    with Image.open(files[0]) as img:
+        return min(img.size)
+
+
+def _load_folder(folder: Path, channels: int) -> Tensor:
+    try:
+        return load_folder_images(folder, channels=channels, resolution=None)
+    except RuntimeError:  # torch.cat of differently sized images
+        raise DataError(f"{folder}: the images differ in size; save all samples at one resolution") from None
+
+
+def load_samples(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
+                 n: int = DEFAULT_N, seed: int = 0,
+                 data_path: str | None = None) -> tuple[Tensor, ImageDataset]:
+    """Samples ``(N, C, R, R)`` in [-1, 1] and the dataset to score them against, checked to match."""
+    path = Path(samples)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder (expected .npz/.npy, a folder of images or a run directory)")
+    if is_run_dir(path):
+        config = load_config(path / "config.yaml")
+        name = dataset or config.data.dataset
+        ref_path = data_path or (config.data.path if name == config.data.dataset else None)
+        reference = build_reference(name, resolution or config.data.resolution, ref_path)
+        images = generate(config, path / "checkpoint.pt", n, seed)
+    else:
+        if dataset is None:
+            raise DataError(f"{path}: --dataset is required unless SAMPLES is a run directory")
+        if path.is_dir():
+            reference = build_reference(dataset, resolution or _first_image_side(path), data_path)
+            images = _load_folder(path, reference.channels)
+        else:
+            images, _ = load_array_images(path)
+            reference = build_reference(dataset, resolution or images.shape[-1], data_path)
+    check_compatible(images, reference, path.name)
+    return images, reference
+
+
+def score(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
+          n: int = DEFAULT_N, seed: int = 0, data_path: str | None = None,
+          threads: int | None = None) -> ScoreResult:
+    """Score SAMPLES (see the module docstring) against ``dataset``'s held-out split.
+
+    Returns the ``SCORE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), notes on the feature
+    space and on Inception FID, and the Inception FID itself when local weights are configured.
+    Real samples are drawn with ``seed``, so scores are reproducible. ``threads`` caps the
+    threads of torch, BLAS and OpenMP; None uses the cores the load average leaves idle.
+    """
+    with limit_threads(threads or idle_cores()):
+        images, reference = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
+                                         data_path=data_path)
+        metrics = evaluate(images, reference, full=True, generator=torch.Generator().manual_seed(seed))
+        notes = [f"features: {feature_space(reference.name)}"]
+        fid = None
+        if inception_path() is None:
+            notes.append(skipped_note())
+        else:
+            real, _ = reference.sample(len(images), torch.Generator().manual_seed(seed), split="held_out")
+            fid = inception_fid(images, real)
+    return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid)

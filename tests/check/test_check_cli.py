@@ -1,0 +1,106 @@
+"""`ganlab check` end to end on a tiny check file: baseline creation, pass, regression, errors, outputs."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ganlab.cli.main import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHECK = {
+    "name": "tiny-check",
+    "seeds": 2,
+    "base": {
+        "data": {"dataset": "digits", "resolution": 16},
+        "model": {"width": 16, "nz": 16},
+        "train": {"steps": 60, "batch_size": 16, "checkpoint_every": 60, "device": "cpu"},
+        "diagnostics": {"eval_every": 30, "eval_samples": 200},
+        "output": {"samples": 4},
+    },
+    "variants": {"relu-d": {"model.d_activation": "relu"}},
+    "check": {"must_be_stable": ["baseline"], "tolerances": {"modes": 3}},
+}
+
+
+@pytest.fixture(scope="module")
+def check_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("check")
+    (root / "tiny.yaml").write_text(yaml.safe_dump(CHECK))
+    code = main(["check", str(root / "tiny.yaml"), "--update-baseline", "--out", str(root / "runs")])
+    assert code == 0
+    return root
+
+
+def test_update_baseline_writes_a_baseline_beside_the_file(check_dir):
+    baseline = json.loads((check_dir / "tiny-baseline.json").read_text())
+    assert set(baseline["variants"]) == {"baseline", "relu-d"} and baseline["variants"]["baseline"]["n_runs"] == 2
+    assert baseline["definition_hash"]
+
+
+def test_unchanged_code_passes_without_retraining(check_dir, capsys):
+    md, junit = check_dir / "summary.md", check_dir / "junit.xml"
+    code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs"),
+                 "--markdown", str(md), "--junit-xml", str(junit)])
+    captured = capsys.readouterr()
+    assert code == 0 and "PASS" in captured.out
+    assert "4 of 4 runs already finished" in captured.out + captured.err
+    cases = ET.parse(junit).getroot().findall("testcase")
+    assert [c.get("name") for c in cases] == ["baseline", "relu-d"]
+    assert not any(c.find("failure") is not None for c in cases)
+    assert md.read_text().startswith("## ganlab check `tiny-check`: PASS")
+
+
+def test_a_destabilising_change_fails_with_exit_1_and_names_it(check_dir, capsys):
+    md, junit = check_dir / "bad.md", check_dir / "bad.xml"
+    code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs-bad"),
+                 "--set", "train.lr_d=1e12", "--set", "train.lr_g=1e12",
+                 "--markdown", str(md), "--junit-xml", str(junit)])
+    assert code == 1
+    text = md.read_text()
+    assert "REGRESSION" in text and "must be stable, but seed 0 shows non_finite" in text
+    failure = ET.parse(junit).getroot().find("testcase[@name='baseline']/failure")
+    assert failure is not None and "non_finite" in failure.get("message")
+
+
+def test_errored_runs_exit_3(check_dir):
+    code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs-err"),
+                 "--set", "model.generator=tests.sweep.boom:make"])
+    assert code == 3
+
+
+def test_a_baseline_from_another_definition_is_refused(check_dir, tmp_path, capsys):
+    edited = dict(CHECK, seeds=3)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(edited))
+    code = main(["check", str(tmp_path / "tiny.yaml"), "--baseline", str(check_dir / "tiny-baseline.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "another check definition" in err and "--update-baseline" in err
+
+
+@pytest.mark.parametrize("check,match", [
+    ({"must_be_stable": ["nope"]}, "unknown variant"),
+    ({"tolerances": {"fid": 1}}, "unknown metric 'fid'"),
+    ({"tolerances": {"kl": "ten percent"}}, "percentage"),
+    ({"must_be_stabel": []}, "unknown key 'check.must_be_stabel'"),
+])
+def test_bad_check_sections_are_one_line_errors(tmp_path, capsys, check, match):
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(dict(CHECK, check=check)))
+    assert main(["check", str(tmp_path / "c.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
+
+
+def test_missing_baseline_says_how_to_create_it(tmp_path, capsys):
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(CHECK))
+    assert main(["check", str(tmp_path / "c.yaml")]) == 2
+    assert "--update-baseline" in capsys.readouterr().err
+
+
+def test_the_shipped_example_passes_against_its_committed_baseline(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["check", "ablations/ci.yaml", "--out", str(tmp_path)]) == 0

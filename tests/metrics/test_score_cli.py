@@ -1,0 +1,130 @@
+"""``ganlab score``: arrays, folders and run directories, JSON output and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from ganlab.cli.score import register
+from ganlab.config import DataConfig, GanlabConfig, ModelConfig, dump_config
+from ganlab.data import DigitsDataset, StackedDigitsDataset
+from ganlab.errors import DataError
+from ganlab.metrics import SCORE_KEYS
+from ganlab.metrics.score import score
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False)
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # a group, so the command is invoked as `score`, as in `ganlab score`
+        pass
+
+    return app
+
+
+def to_uint8_hwc(images: torch.Tensor) -> np.ndarray:
+    return ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def stacked_npz(tmp_path_factory) -> str:
+    images, _ = StackedDigitsDataset(16).sample(600, torch.Generator().manual_seed(0), split="held_out")
+    path = tmp_path_factory.mktemp("samples") / "samples.npz"
+    np.savez(path, images=to_uint8_hwc(images))
+    return str(path)
+
+
+def test_json_on_npz(app, stacked_npz, digit_net):
+    result = CliRunner().invoke(app, ["score", stacked_npz, "--dataset", "stacked-digits", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert list(out) == list(SCORE_KEYS)
+    assert out["n_samples"] == 600 and out["modes_total"] == 1000
+    assert out["modes"] > 400 and out["precision"] > 0.7
+
+
+def test_table_on_npz_mentions_inception_skip(app, stacked_npz, digit_net):
+    result = CliRunner().invoke(app, ["score", stacked_npz, "--dataset", "stacked-digits"])
+    assert result.exit_code == 0, result.output
+    assert "precision" in result.stdout and "Inception FID skipped" in result.stdout
+
+
+def test_channel_mismatch_is_a_one_line_data_error(app, stacked_npz):
+    result = CliRunner().invoke(app, ["score", stacked_npz, "--dataset", "digits", "--json"])
+    assert isinstance(result.exception, DataError)
+    assert str(result.exception) == "samples.npz: 3 channel(s) but dataset 'digits' has 1"
+
+
+def test_resolution_mismatch(stacked_npz):
+    with pytest.raises(DataError, match="16x16 images but dataset 'stacked-digits' is at 32x32"):
+        score(stacked_npz, "stacked-digits", resolution=32)
+
+
+def test_unsupported_resolution_and_unknown_dataset(tmp_path):
+    path = tmp_path / "odd.npy"
+    np.save(path, np.zeros((20, 1, 20, 20), np.float32))
+    with pytest.raises(DataError, match="resolution"):
+        score(path, "digits")
+    with pytest.raises(DataError, match="unknown dataset 'mnist'"):
+        score(path, "mnist")
+    with pytest.raises(DataError, match="--dataset is required"):
+        score(path)
+
+
+def test_folder_of_rgb_pngs_is_converted_to_the_dataset_channels(tmp_path, digit_net):
+    from PIL import Image
+
+    images, _ = DigitsDataset(16).sample(40, torch.Generator().manual_seed(1), split="held_out")
+    for i, img in enumerate(to_uint8_hwc(images.repeat(1, 3, 1, 1))):  # grayscale saved as RGB
+        Image.fromarray(img).save(tmp_path / f"{i:03d}.png")
+    result = score(tmp_path, "digits")
+    assert result.metrics["n_samples"] == 40 and result.metrics["modes"] == 10
+
+
+def test_run_directory(tmp_path, digit_net):
+    from ganlab.models import build_generator
+
+    config = GanlabConfig(data=DataConfig(dataset="digits", resolution=16, channels=1),
+                          model=ModelConfig(nz=8, width=16))
+    (tmp_path / "config.yaml").write_text(dump_config(config))
+    torch.save({"generator": build_generator(config).state_dict()}, tmp_path / "checkpoint.pt")
+    result = score(tmp_path, n=200)  # dataset defaults to the run's own
+    assert result.dataset == "digits"
+    assert result.metrics["n_samples"] == 200 and result.metrics["modes_total"] == 10
+    with pytest.raises(DataError, match="1 channel"):
+        score(tmp_path, "stacked-digits", n=50)
+
+
+def test_json_nulls_for_data_without_modes(app, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "real.npz", images=rng.integers(0, 256, (300, 16, 16, 3), dtype=np.uint8))
+    np.savez(tmp_path / "fake.npz", images=rng.integers(0, 256, (200, 16, 16, 3), dtype=np.uint8))
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "fake.npz"), "--dataset", "array",
+                                      "--data-path", str(tmp_path / "real.npz"), "--json", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["modes"] is None and out["modes_total"] is None and out["kl"] is None
+    assert out["frechet"] is not None and 0.0 <= out["coverage"] <= 1.0
+
+
+def test_cli_default_sample_count_matches_the_library():
+    from ganlab.cli import score as cli
+    from ganlab.metrics import score as lib
+
+    assert cli.DEFAULT_N == lib.DEFAULT_N
+
+
+def test_idle_cores_is_a_sane_thread_count():
+    import os
+
+    from ganlab.metrics.threads import idle_cores
+
+    assert 1 <= idle_cores() <= (os.cpu_count() or 1)
