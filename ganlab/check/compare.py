@@ -44,7 +44,7 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
             if kinds:
                 verdicts[name].regressions.append(f"must be stable, but seed {seed} shows {', '.join(kinds)}")
 
-    tests: list[tuple[str, str, float, str]] = []
+    tests: list[tuple[str, float, str]] = []
     for name, now in current.items():
         before = base_variants.get(name)
         if before is None:
@@ -58,8 +58,8 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
             if n_a == 0 or n_b == 0 or a / n_a <= b / n_b:
                 continue
             p = fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="greater").pvalue
-            tests.append((name, kind, float(p), f"{kind} in {a}/{n_a} runs (baseline {b}/{n_b})"))
-    for (name, kind, p, text), p_adj in zip(tests, holm([t[2] for t in tests]), strict=True):
+            tests.append((name, float(p), f"{kind} in {a}/{n_a} runs (baseline {b}/{n_b})"))
+    for (name, p, text), p_adj in zip(tests, holm([t[1] for t in tests]), strict=True):
         stats = f"one-sided Fisher exact p={p:.3g}, Holm-adjusted p={p_adj:.3g}"
         if p_adj < settings.alpha:
             verdicts[name].regressions.append(f"failure rate rose: {text}; {stats} < alpha={settings.alpha}")

@@ -41,7 +41,7 @@ def junit_xml(name: str, verdicts: list[VariantVerdict]) -> bytes:
             ET.SubElement(case, "failure", message=v.regressions[0]).text = "\n".join(v.regressions)
         if v.notes:
             ET.SubElement(case, "system-out").text = "\n".join(v.notes)
-    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
 def write_markdown(path: str | Path, text: str) -> None:

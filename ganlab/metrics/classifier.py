@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from ganlab.metrics.threads import limit_threads
 # Every input is resized to this: the digits are 8x8 upsampled, so 16x16 loses nothing.
 INPUT_RESOLUTION = 16
 FEATURE_DIM = 64  # penultimate layer: the feature space of Fréchet/KID/PRDC/diversity on digits
-HPARAMS = {
+HPARAMS: dict[str, Any] = {
     "seed": 0,
     "epochs": 15,
     "batch_size": 64,
@@ -40,6 +41,8 @@ HPARAMS = {
 
 class DigitNet(nn.Module):
     """One-channel digits ``(N, 1, 16, 16)`` in [-1, 1] -> logits ``(N, 10)`` and features ``(N, 64)``."""
+
+    feature_scale: Tensor
 
     def __init__(self) -> None:
         super().__init__()

@@ -65,6 +65,7 @@ def frechet_from_stats(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sig
         if not np.isfinite(covmean).all():
             raise ValueError("Fréchet distance: the covariance product has no finite square root, "
                              "even with a ridge; check the features for NaN or Inf")
+    assert covmean is not None
     if np.iscomplexobj(covmean):
         scale = max(1.0, float(np.abs(covmean.real).max()))
         if np.abs(covmean.imag).max() > IMAG_TOL * scale:

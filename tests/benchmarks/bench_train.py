@@ -63,7 +63,8 @@ def make_plain_step():
         loss_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
         loss_g.backward()
         opt_g.step()
-        return loss_d.item(), loss_g.item(), torch.sigmoid(out_real).mean().item(), torch.sigmoid(out_fake).mean().item()
+        d_x, d_g_z = torch.sigmoid(out_real).mean().item(), torch.sigmoid(out_fake).mean().item()
+        return loss_d.item(), loss_g.item(), d_x, d_g_z
 
     return step
 
