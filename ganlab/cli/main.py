@@ -9,7 +9,7 @@ import typer
 
 from ganlab.errors import GanlabError
 
-COMMANDS = ("train",)
+COMMANDS = ("train", "sweep", "report", "diagnose", "score", "check")
 
 app = typer.Typer(
     name="ganlab",

@@ -1,0 +1,85 @@
+"""``ganlab sweep SWEEP.yaml``: run a base config x variants x seeds, resumably and in parallel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ganlab.cli.options import SetOption
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def sweep(
+        file: Annotated[Path, typer.Argument(help="Sweep file (YAML): name, base, seeds, variants, grid.")],
+        set_: SetOption = None,
+        out: Annotated[Path, typer.Option("--out", help="Output folder; the sweep goes in OUT/<name>.")] = Path("runs"),
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the expanded runs; train nothing.")] = False,
+        workers: Annotated[int | None, typer.Option("--workers", min=1, help="Runs at once (default: CPU cores, "
+                                                    "or GPUs x runs_per_gpu).", show_default=False)] = None,
+        backend: Annotated[str, typer.Option("--backend", help="local or ray.")] = "local",
+        ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address "
+                                                        "(--backend ray).", show_default=False)] = None,
+        report: Annotated[bool, typer.Option("--report/--no-report", help="Write reports/<name>.html "
+                                             "when done.")] = True,
+    ) -> None:
+        """Run a sweep: finished runs are skipped, interrupted ones resume; exit 3 if a run errored."""
+        from ganlab.config import parse_set_args
+        from ganlab.sweep.plan import plan_runs
+        from ganlab.sweep.runner import run_sweep
+        from ganlab.sweep.spec import load_sweep_spec
+
+        spec = load_sweep_spec(file, parse_set_args(set_ or []))
+        if dry_run:
+            typer.echo(dry_run_table(spec, plan_runs(spec, out.absolute() / spec.name)))
+            return
+        try:
+            result = run_sweep(spec, out, workers=workers, backend=backend, ray_address=ray_address)
+        except KeyboardInterrupt:
+            typer.echo(f"sweep {spec.name}: interrupted; run the same command again to resume", err=True)
+            raise typer.Exit(130) from None
+        counts = result.results["status"].value_counts().to_dict()
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("completed", "failed", "error", "pending") if counts.get(s))
+        typer.echo(f"sweep {spec.name}: {result.n_runs} runs ({summary}); results: "
+                   f"{result.sweep_dir / 'results.parquet'}")
+        if report:
+            _report(result.sweep_dir, Path("reports") / f"{spec.name}.html")
+        if result.exit_code:
+            raise typer.Exit(result.exit_code)
+
+
+def dry_run_table(spec: object, tasks: list) -> str:
+    """Plain aligned columns: variant, seed, run_id, status (done/to run), overrides."""
+    import json
+
+    from ganlab.sweep.runner import finished_info
+
+    header = ("variant", "seed", "run_id", "status", "overrides")
+    rows = [(t.variant, str(t.seed), t.run_id, "done" if finished_info(t) else "to run",
+             json.dumps(t.overrides) if t.overrides else "(base)") for t in tasks]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in [header, *rows]]
+    n_variants = len({t.variant for t in tasks})
+    todo = sum(r[3] == "to run" for r in rows)
+    lines.append(f"{len(tasks)} runs = {n_variants} variants x {len(tasks) // max(n_variants, 1)} seeds; "
+                 f"{todo} to run (dry run: nothing trained)")
+    return "\n".join(lines)
+
+
+def _report(sweep_dir: Path, out_html: Path) -> None:
+    """Build the HTML report when ``ganlab.report`` is installed; a missing or failing report never fails
+    the sweep."""
+    try:
+        from ganlab.report import build_report
+    except ImportError:
+        typer.echo("report: skipped (ganlab.report is not available)")
+        return
+    try:
+        build_report(sweep_dir, out_html, baseline="baseline")
+    except Exception as err:  # noqa: BLE001 - the runs are done; the report is a convenience on top
+        typer.echo(f"report: not written ({type(err).__name__}: {err}); run `ganlab report {sweep_dir}` later",
+                   err=True)
+        return
+    typer.echo(f"report: {out_html}")

@@ -1,0 +1,262 @@
+"""The sweep file: a base run config, named variants, an optional grid, and seeds.
+
+``load_sweep_spec(path)`` validates it like a run config (pydantic, unknown keys rejected) and every
+problem becomes a one-line ``ConfigError`` naming the file and line, the key, and what is allowed.
+The result is a ``Sweep``: the base config (``--set`` applied), and every variant's overrides,
+each checked against the base.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from ganlab.config import GanlabConfig, config_to_dict
+from ganlab.config.load import Lines, read_yaml, validate
+from ganlab.errors import ConfigError
+
+BASELINE = "baseline"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Keys a variant may not set: the sweep owns them.
+_RESERVED_KEYS = {"seed": "seeds come from the sweep's `seeds:`",
+                  "output.dir": "the sweep puts every run in <out>/<name>/runs/<run_id>"}
+
+
+class SweepFile(BaseModel):
+    """The raw sweep file. ``base`` and the overrides are checked against ``GanlabConfig`` separately."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Names the output folder <out>/<name>: letters, digits, '.', '_' and '-'.
+    name: str
+    description: str = ""
+    # A run config mapping, or the path of a run config YAML (relative to the sweep file).
+    base: dict[str, Any] | str = Field(default_factory=dict)
+    # A count N (seeds 0..N-1) or an explicit list.
+    seeds: StrictInt | list[StrictInt] = 3
+    # name -> {dotted.key: value}; each is compared against the base ('baseline').
+    variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # {dotted.key: [values]}: every cell of the cartesian product is one more variant.
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    # Concurrent runs per GPU on a GPU machine (small models leave a GPU mostly idle).
+    runs_per_gpu: int = Field(1, ge=1)
+    # Runs at once; None = what the machine holds (CPU cores, or GPUs x runs_per_gpu). --workers wins.
+    workers: int | None = Field(None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if not _SAFE_NAME.match(name):
+            raise ValueError("the name is a folder name: use up to 100 letters, digits, '.', '_' and '-' "
+                             "(not starting with '.' or '-')")
+        return name
+
+    @field_validator("seeds")
+    @classmethod
+    def _some_seeds(cls, seeds: int | list[int]) -> int | list[int]:
+        if isinstance(seeds, int) and seeds < 1:
+            raise ValueError("give a count of at least 1 or a list of seeds")
+        if isinstance(seeds, list) and (not seeds or len(set(seeds)) != len(seeds)):
+            raise ValueError("give a non-empty list of distinct seeds")
+        return seeds
+
+    @field_validator("grid")
+    @classmethod
+    def _non_empty_axes(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"grid axis {key!r} has no values; give a list like [a, b]")
+        return grid
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: ``variants`` maps each name (``baseline`` first) to its dotted overrides."""
+
+    name: str
+    source: str  # the sweep file's path, or "<sweep>" when built from a dict
+    sha256: str  # of the sweep file's text ("" without a file)
+    base: GanlabConfig  # the base config, --set applied; its own seed is replaced by each run's seed
+    seeds: tuple[int, ...]
+    variants: dict[str, dict[str, Any]]
+    configs: dict[str, GanlabConfig]  # variant -> base + overrides (unresolved, base seed)
+    lines: dict[str, int] = field(default_factory=dict)  # variant -> line in the sweep file
+    description: str = ""
+    runs_per_gpu: int = 1
+    workers: int | None = None
+    set_overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.variants) * len(self.seeds)
+
+    def where(self, variant: str) -> str:
+        line = self.lines.get(variant)
+        return f"{self.source}:{line}" if line else self.source
+
+
+def load_sweep_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
+    """Read and validate a sweep file; ``overrides`` (from ``--set``) change the base before variants apply."""
+    data, lines = read_yaml(path)
+    text = Path(path).read_bytes()
+    return sweep_from_dict(data, str(path), lines, overrides, sha256=hashlib.sha256(text).hexdigest())
+
+
+def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lines | None = None,
+                    overrides: Mapping[str, Any] | None = None, sha256: str = "") -> Sweep:
+    lines = lines or {}
+    try:
+        spec = SweepFile.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err.errors()[0], source, lines)) from None
+    base_data, base_source, base_lines = _base_data(spec, source, lines)
+    set_overrides = dict(overrides or {})
+    for key in set_overrides:
+        if key in _RESERVED_KEYS or key.split(".")[0] == "seed":
+            raise ConfigError(f"--set {key}: {_RESERVED_KEYS.get(key, _RESERVED_KEYS['seed'])}; edit the sweep file")
+    base = validate(base_data, base_source, base_lines, set_overrides)
+    base_dict = config_to_dict(base)
+
+    variants: dict[str, dict[str, Any]] = {BASELINE: {}}
+    configs: dict[str, GanlabConfig] = {BASELINE: base}
+    variant_lines: dict[str, int] = {BASELINE: lines.get(("base",), 0)}
+    checked: dict[tuple[str, str], None] = {}
+    for name, raw in spec.variants.items():
+        line = lines.get(("variants", name), 0)
+        where = f"{source}:{line}" if line else source
+        if name == BASELINE:
+            raise ConfigError(f"{where}: variant name '{BASELINE}' is reserved for the base config; rename it")
+        if not name.strip():
+            raise ConfigError(f"{where}: a variant needs a non-empty name")
+        flat = _flatten(raw)
+        if not flat:
+            raise ConfigError(f"{where}: variant '{name}' overrides nothing; give {{dotted.key: value}} pairs "
+                              "(the base itself is the variant 'baseline')")
+        for key, value in flat.items():
+            key_line = lines.get(("variants", name, *key.split(".")), 0) or lines.get(("variants", name, key), line)
+            _check_override(base_dict, source, key_line, f"variant '{name}'", key, value, checked)
+        variants[name], variant_lines[name] = flat, line
+    for cell_name, cell in grid_cells(spec.grid).items():
+        for key, value in cell.items():
+            _check_override(base_dict, source, lines.get(("grid", key), 0), f"grid cell '{cell_name}'", key, value,
+                            checked)
+        if cell_name in variants:
+            raise ConfigError(f"{source}:{lines.get(('grid',), 0)}: grid cell '{cell_name}' has the same name as "
+                              "a variant; rename the variant")
+        variants[cell_name], variant_lines[cell_name] = cell, lines.get(("grid",), 0)
+    for name, flat in variants.items():
+        if name != BASELINE:
+            where = f"{source}:{variant_lines[name]}" if variant_lines[name] else source
+            configs[name] = validate(base_dict, source, None, flat, override_origin=f"{where}: variant '{name}' sets")
+    sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base,
+                  seeds=tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds),
+                  variants=variants, configs=configs, lines=variant_lines, description=spec.description,
+                  runs_per_gpu=spec.runs_per_gpu, workers=spec.workers, set_overrides=set_overrides)
+    check_duplicates(sweep, {name: _comparable(cfg) for name, cfg in configs.items()})
+    return sweep
+
+
+def grid_cells(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    """Cartesian product of the grid axes, in file order; each cell is named ``key=value,key=value``."""
+    if not grid:
+        return {}
+    keys = list(grid)
+    cells: dict[str, dict[str, Any]] = {}
+    for values in itertools.product(*(grid[k] for k in keys)):
+        cell = dict(zip(keys, values, strict=True))
+        cells[cell_name(cell)] = cell
+    return cells
+
+
+def cell_name(overrides: Mapping[str, Any]) -> str:
+    """``{"model.batchnorm": "none", "train.lr_d": 0.001}`` -> ``model.batchnorm=none,train.lr_d=0.001``."""
+    return ",".join(f"{key}={format_value(value)}" for key, value in overrides.items())
+
+
+def format_value(value: Any) -> str:
+    """A value as written in YAML: strings bare, everything else as JSON (true, null, 0.001, [1, 2])."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def check_duplicates(sweep: Sweep, keys: Mapping[str, Any]) -> None:
+    """Raise when two variants have the same key (a comparable config, or a run id)."""
+    seen: dict[str, str] = {}
+    for name, key in keys.items():
+        blob = key if isinstance(key, str) else json.dumps(key, sort_keys=True, default=str)
+        if blob in seen:
+            first = seen[blob]
+            raise ConfigError(f"{sweep.where(name)}: variants '{first}' and '{name}' resolve to the same config, "
+                              "so their runs would be the same; change or remove one of them")
+        seen[blob] = name
+
+
+def _comparable(config: GanlabConfig) -> dict[str, Any]:
+    """What makes a run: the config without ``output``, with the default width filled in."""
+    data = config_to_dict(config)
+    data.pop("output", None)
+    data["model"]["width"] = config.width
+    return data
+
+
+def _base_data(spec: SweepFile, source: str, lines: Lines) -> tuple[dict[str, Any], str, Lines]:
+    if isinstance(spec.base, str):
+        path = Path(spec.base)
+        if not path.is_absolute() and source != "<sweep>":
+            path = Path(source).parent / path
+        data, base_lines = read_yaml(path)
+        return data, str(path), base_lines
+    return spec.base, source, {key[1:]: line for key, line in lines.items() if key[:1] == ("base",) and len(key) > 1}
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"nz": 8}, "train.steps": 5}`` -> ``{"model.nz": 8, "train.steps": 5}``."""
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _check_override(base: dict[str, Any], source: str, line: int, who: str, key: str, value: Any,
+                    checked: dict[tuple[str, str], None]) -> None:
+    """One override on its own against the base, so an error names its own line."""
+    where = f"{source}:{line}" if line else source
+    if key in _RESERVED_KEYS or key.split(".")[0] == "seed":
+        raise ConfigError(f"{where}: {who} sets {key}: {_RESERVED_KEYS.get(key, _RESERVED_KEYS['seed'])}")
+    memo = (key, json.dumps(value, sort_keys=True, default=str))
+    if memo in checked:
+        return
+    validate(base, source, None, {key: value}, override_origin=f"{where}: {who} sets")
+    checked[memo] = None
+
+
+def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
+    loc = tuple(str(p) for p in err["loc"])
+    # Union members add their type name to the location (seeds.int, seeds.list[int]); drop them.
+    loc = tuple(p for p in loc if not re.fullmatch(r"(int|str|list\[.*\]|dict\[.*\]|constrained-.*)", p))
+    line = next((lines[loc[:d]] for d in range(len(loc), 0, -1) if loc[:d] in lines), None)
+    where = f"{source}:{line}" if line else source
+    dotted = ".".join(loc)
+    if err["type"] == "extra_forbidden":
+        valid = list(SweepFile.model_fields)
+        close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{where}: unknown sweep key '{dotted}'{hint} (valid keys: {', '.join(valid)})"
+    if err["type"] == "missing":
+        return f"{where}: the sweep file needs '{dotted}'"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if loc[:1] == ("seeds",) and err["type"] != "value_error":
+        message = "give a count N (seeds 0..N-1) or a list of distinct integer seeds"
+    return f"{where}: {dotted} = {err.get('input')!r}: {message}"
