@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ganlab.config.load import flatten
 from ganlab.errors import DataError
 
 FINISHED = ("completed", "failed")
@@ -65,18 +66,6 @@ class Sweep:
             if isinstance(parsed, dict):
                 return {k: v for k, v in flatten(parsed).items() if k != "seed"}
         return {}
-
-
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"model": {"nz": 100}} -> {"model.nz": 100}; dotted keys stay as they are."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
 
 
 def load_sweep(sweep_dir: str | Path) -> Sweep:

@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ganlab.config.load import flatten
 from ganlab.report import fmt, stats
 from ganlab.report.analysis import ANY, NOT_ENOUGH, Overview
-from ganlab.report.load import Sweep, flatten, read_config
+from ganlab.report.load import Sweep, read_config
 
 # The five DCGAN guidelines (Radford et al. 2016) and the config keys that break each one.
 GUIDELINES: tuple[tuple[int, str, tuple[str, ...]], ...] = (

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from ganlab.config import GanlabConfig, config_to_dict
-from ganlab.config.load import Lines, read_yaml, validate
+from ganlab.config.load import Lines, flatten, read_yaml, validate
 from ganlab.errors import ConfigError
 
 BASELINE = "baseline"
@@ -137,7 +137,7 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
             raise ConfigError(f"{where}: variant name '{BASELINE}' is reserved for the base config; rename it")
         if not name.strip():
             raise ConfigError(f"{where}: a variant needs a non-empty name")
-        flat = _flatten(raw)
+        flat = flatten(raw)
         if not flat:
             raise ConfigError(f"{where}: variant '{name}' overrides nothing; give {{dotted.key: value}} pairs "
                               "(the base itself is the variant 'baseline')")
@@ -215,18 +215,6 @@ def _base_data(spec: SweepFile, source: str, lines: Lines) -> tuple[dict[str, An
         data, base_lines = read_yaml(path)
         return data, str(path), base_lines
     return spec.base, source, {key[1:]: line for key, line in lines.items() if key[:1] == ("base",) and len(key) > 1}
-
-
-def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"model": {"nz": 8}, "train.steps": 5}`` -> ``{"model.nz": 8, "train.steps": 5}``."""
-    flat: dict[str, Any] = {}
-    for key, value in raw.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
-    return flat
 
 
 def _check_override(base: dict[str, Any], source: str, line: int, who: str, key: str, value: Any,
