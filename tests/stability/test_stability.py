@@ -64,3 +64,14 @@ def test_training_and_its_verdicts_are_deterministic(tmp_path):
     a, events_a = run(tmp_path / "a", 0, BROKEN["constant z"][0], 300)
     b, events_b = run(tmp_path / "b", 0, BROKEN["constant z"][0], 300)
     assert events_a == events_b and a.info["final_metrics"] == b.info["final_metrics"]
+
+
+def test_stop_on_ends_a_clearly_failed_run_early_and_says_why(tmp_path):
+    overrides = {**BROKEN["D overpowered (5 D steps per G step, lr_d 100x lr_g)"][0],
+                 "diagnostics.stop_on": ["d_dominance"], "diagnostics.patience": 50, "diagnostics.check_every": 25}
+    result, events = run(tmp_path, 0, overrides, steps=1000)
+    assert result.status == "failed" and result.steps_done < 1000
+    onset = next(e["step"] for e in events if e["kind"] == "d_dominance")
+    assert onset + 50 <= result.steps_done <= onset + 50 + 100 + 25  # patience, the window, one check interval
+    assert f"by d_dominance (onset step {onset}" in result.info["stop_reason"]
+    assert (result.run_dir / "samples" / f"step_{result.steps_done:06d}.png").is_file()
