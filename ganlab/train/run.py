@@ -8,6 +8,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ganlab.config import GanlabConfig, dump_config
 from ganlab.data import build_dataset
 from ganlab.errors import ConfigError
@@ -18,6 +20,9 @@ from ganlab.train.progress import TrainProgress
 from ganlab.train.rundir import FINISHED, git_commit, read_run, run_id, versions, write_run
 from ganlab.train.samples import save_grid
 from ganlab.train.trainer import RunResult, Trainer, resolve_config, write_metrics
+
+# The step values that are log columns (the rest, like G's output range, are only checked).
+LOGGED_VALUES = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
 
 
 def _result(run_dir: Path, info: dict[str, Any]) -> RunResult:
@@ -33,8 +38,6 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
     Raises ``GanlabError`` for bad input; any other exception marks the run ``error`` and propagates.
     """
     dataset = build_dataset(config.data)
-    import torch
-
     config = resolve_config(config, dataset)
     rid = run_id(config)
     run_dir = Path(run_dir) if run_dir is not None else Path(config.output.dir) / rid
@@ -90,7 +93,7 @@ def _loop(tr: Trainer, run_dir: Path, info: dict[str, Any], progress: bool | Non
             finite = all(map(math.isfinite, values.values()))
             is_eval = bool(eval_every) and step % eval_every == 0 and finite
             if step % t.log_every == 0 or is_eval or not finite:
-                row = {"step": step, **{k: values[k] for k in list(values)[:6]},
+                row = {"step": step, **{k: values[k] for k in LOGGED_VALUES},
                        "lr_d": t.lr_d, "lr_g": t.lr_g, "time_s": tr.elapsed()}
                 if is_eval:
                     row.update(_evaluate(tr, full=False, prefix="eval_"))
