@@ -66,7 +66,10 @@ def _feature_metrics(real: np.ndarray, fake: np.ndarray, full: bool) -> dict:
         "dup_rate": dup_rate(real, fake, fake_nearest=fake_knn[:, 0], real_nearest=real_nearest),
     }
     if full:
-        kid_mean, kid_std = kid(real, fake)
+        # Subsets of 1000 (the KID paper's) need more than 1000 samples to differ from one another;
+        # with fewer, half the smaller set keeps kid_std a real spread instead of a constant 0.
+        subset = min(1000, max(2, min(len(real), len(fake)) // 2))
+        kid_mean, kid_std = kid(real, fake, subset_size=subset)
         out.update(frechet=frechet_distance(real, fake), kid=kid_mean, kid_std=kid_std)
         if real_knn is not None:  # a tiny user dataset may have too few distinct images for k-NN
             out.update(prdc(real_distinct, fake, real_knn=real_knn, fake_knn=fake_knn))
