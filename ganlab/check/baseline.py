@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ import pandas as pd
 import ganlab
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
+from ganlab.train.rundir import FINISHED, timestamp
 
 FORMAT_VERSION = 1
-FINISHED = ("completed", "failed")
 
 
 class BaselineError(GanlabError):
@@ -67,7 +66,7 @@ def make_baseline(summary: dict[str, dict[str, Any]], definition_hash: str, chec
     variants = {name: {k: v for k, v in s.items() if k not in ("n_errors", "n_pending")} for name, s in summary.items()}
     return {
         "format": FORMAT_VERSION, "check": check_name, "definition_hash": definition_hash,
-        "ganlab_version": ganlab.__version__, "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "ganlab_version": ganlab.__version__, "created_at": timestamp(),
         "variants": variants,
     }
 

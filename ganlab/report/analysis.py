@@ -6,7 +6,6 @@ time to first failure, a final metric) is tested variant-vs-baseline and Holm-co
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,19 +19,14 @@ ANY = "any"
 BASELINE, NO_BASELINE = "baseline", "no baseline"
 BETTER, WORSE, MIXED, SAME = "better", "worse", "mixed", "same"
 NO_EVIDENCE, NOT_ENOUGH = "no evidence", "not enough evidence"
-# Used when ganlab.metrics is not importable; ganlab.metrics.HIGHER_IS_BETTER is the source of truth.
-_FALLBACK_DIRECTIONS = {"modes": True, "kl": False, "frechet": False, "kid": False, "precision": True, "recall": True,
-                        "density": True, "coverage": True, "diversity": True, "dup_rate": False}
 
 
 @cache
 def directions() -> dict[str, bool]:
-    """metric -> True when higher is better (ganlab.metrics.HIGHER_IS_BETTER, else a local copy)."""
-    try:
-        table = importlib.import_module("ganlab.metrics").HIGHER_IS_BETTER
-    except Exception:  # not written yet, or broken mid-edit: the report must still build
-        return dict(_FALLBACK_DIRECTIONS)
-    return {**_FALLBACK_DIRECTIONS, **{str(k): bool(v) for k, v in dict(table).items()}}
+    """metric -> True when higher is better (``ganlab.metrics.HIGHER_IS_BETTER``)."""
+    from ganlab.metrics import HIGHER_IS_BETTER
+
+    return dict(HIGHER_IS_BETTER)
 
 
 @dataclass

@@ -19,8 +19,8 @@ import yaml
 
 from ganlab.config.load import flatten
 from ganlab.errors import DataError
+from ganlab.train.rundir import FINISHED
 
-FINISHED = ("completed", "failed")
 # Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
 AUX_METRICS = ("n_samples", "modes_total", "kid_std")
 _STEP_PNG = re.compile(r"^step_(\d+)\.png$")

@@ -15,24 +15,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_path
+from ganlab.metrics.evaluate import EVAL_KEYS
 from ganlab.sweep.task import RunTask
 
 RESULTS = "results.parquet"
 STATUSES = ("completed", "failed", "error", "pending")
-_FALLBACK_KINDS = ("non_finite", "d_dominance", "mode_collapse", "gradient_explosion", "oscillation")
-METRIC_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std", "precision", "recall",
-               "density", "coverage", "diversity", "dup_rate")
+METRIC_KEYS = EVAL_KEYS  # the final metrics in run.json, one metric_<key> column each
 
 
 def detector_kinds() -> tuple[str, ...]:
-    """Event kinds of ``ganlab.diagnostics.DETECTORS`` (the built-in list when it cannot be imported)."""
-    try:
-        from ganlab.diagnostics import DETECTORS
-    except Exception:  # noqa: BLE001 - the diagnostics package is optional for the table's shape
-        return _FALLBACK_KINDS
-    return tuple(dict.fromkeys([*_FALLBACK_KINDS, *DETECTORS]))
+    """Event kinds, one onset_<kind> column each (the keys of ``ganlab.diagnostics.DETECTORS``)."""
+    return DETECTOR_KINDS
 
 
 _BASE_SCHEMA = [

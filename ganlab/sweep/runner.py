@@ -7,7 +7,6 @@ atomically after each run), ``runs/<run_id>/`` (written by ``ganlab.train.train`
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ganlab.sweep.progress import SweepProgress
 from ganlab.sweep.results import read_results, result_row, write_results
 from ganlab.sweep.spec import BASELINE, Sweep, load_sweep_spec
 from ganlab.sweep.task import RunTask
+from ganlab.train.rundir import timestamp
 
 MANIFEST = "sweep.json"
 ERROR_EXIT = 3
@@ -110,7 +110,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
             manifest["status"] = "interrupted"
             raise
         finally:
-            manifest["finished_at"] = _now()
+            manifest["finished_at"] = timestamp()
             atomic_write_json(sweep_dir / MANIFEST, manifest)
     return SweepResult(sweep_dir, read_results(sweep_dir), len(tasks), len(tasks) - len(todo))
 
@@ -122,10 +122,6 @@ def _read_manifest(sweep_dir: Path) -> dict[str, Any]:
         return dict(read_json(sweep_dir / MANIFEST))
     except (OSError, ValueError, TypeError):
         return {}
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int) -> dict[str, Any]:
@@ -142,7 +138,7 @@ def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int) -> dict[str, Any
     return {
         "name": sweep.name, "description": sweep.description, "sweep_file": source, "sweep_sha256": sweep.sha256,
         "set_overrides": sweep.set_overrides, "versions": versions(), "git_commit": git_commit(),
-        "started_at": _now(), "finished_at": None, "status": "running", "backend": options.backend,
+        "started_at": timestamp(), "finished_at": None, "status": "running", "backend": options.backend,
         "workers": workers, "runs_per_gpu": options.runs_per_gpu, "threads": threads, "gpus": gpus,
         "baseline": BASELINE, "variants": sweep.variants, "seeds": list(sweep.seeds), "n_runs": sweep.n_runs,
         "n_to_run": n_todo,

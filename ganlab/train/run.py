@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.train.checkpoint import all_finite, load_checkpoint, save_checkpoint
 from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
-from ganlab.train.rundir import FINISHED, git_commit, read_run, run_id, versions, write_run
+from ganlab.train.rundir import FINISHED, git_commit, read_run, run_id, timestamp, versions, write_run
 from ganlab.train.samples import save_grid
 from ganlab.train.trainer import RunResult, Trainer, resolve_config, write_metrics
 
@@ -62,7 +61,7 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
         "wall_time_s": trainer.time_offset, "versions": versions(), "device": str(device),
         "git_commit": git_commit(), "resumed_from": trainer.step_done or None, "events": [],
         "stop_reason": None, "error": None, "final_metrics": None, "non_finite_tensor": None,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "started_at": timestamp(),
     }
     write_run(run_dir, info)
     try:
@@ -151,5 +150,5 @@ def _finish(tr: Trainer, run_dir: Path, info: dict[str, Any], status: str, stop_
     info.update(status=status, stop_reason=stop_reason, steps_done=tr.step_done, wall_time_s=tr.elapsed(),
                 events=[{k: e[k] for k in ("kind", "step", "severity")} for e in events],
                 final_metrics=final, non_finite_tensor=tr.non_finite_tensor,
-                finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                finished_at=timestamp())
     write_run(run_dir, info)

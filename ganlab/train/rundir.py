@@ -6,6 +6,7 @@ import hashlib
 import json
 import platform
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ def run_id(config: GanlabConfig) -> str:
     data.pop("output", None)
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def timestamp() -> str:
+    """Local time as ISO 8601 with offset, the format of every ``*_at`` field ganlab writes."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def versions() -> dict[str, str]:
