@@ -144,7 +144,7 @@ def _derive(runs: pd.DataFrame, kinds: list[str], root: Path) -> pd.DataFrame:
     runs["fail_step"] = onsets.min(axis=1) if kinds else np.nan
     runs["failed_any"] = runs["fail_step"].notna()
     runs["surv_time"] = runs["fail_step"].fillna(runs["steps_done"]).fillna(0.0)
-    runs["path"] = [_run_path(root, rel) for rel in runs["run_dir"]]
+    runs["path"] = pd.Series([_run_path(root, rel) for rel in runs["run_dir"]], index=runs.index, dtype=object)
     return runs
 
 
