@@ -123,13 +123,11 @@ def _checkpoint(tr: Trainer, run_dir: Path, info: dict[str, Any]) -> None:
 
 
 def _evaluate(tr: Trainer, full: bool, prefix: str = "") -> dict[str, Any]:
-    import torch
-
-    from ganlab.metrics import evaluate
+    from ganlab.metrics import CHEAP_KEYS, evaluate
 
     fake = tr.generate(tr.eval_z)
     scores = evaluate(fake.cpu(), tr.dataset, full=full, generator=torch.Generator().manual_seed(tr.config.seed))
-    keep = scores if full else {k: scores.get(k) for k in ("modes", "modes_total", "kl", "diversity", "dup_rate")}
+    keep = scores if full else {k: scores.get(k) for k in CHEAP_KEYS}
     return {f"{prefix}{k}": (math.nan if v is None else v) if prefix else v for k, v in keep.items()}
 
 
