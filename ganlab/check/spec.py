@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ganlab.config import config_to_dict
 from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.config.load import read_yaml
+from ganlab.config.messages import format_validation_error, quote
 from ganlab.errors import ConfigError
 from ganlab.sweep.spec import Sweep, sweep_from_dict
 
@@ -53,7 +54,7 @@ class CheckSettings(BaseModel):
     def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [k for k in kinds if k not in DETECTOR_KINDS]
         if unknown:
-            raise ValueError(f"unknown event kind(s) {', '.join(unknown)}; valid: {', '.join(DETECTOR_KINDS)}")
+            raise ValueError(f"unknown event kind(s) {', '.join(map(quote, unknown))}; valid: {', '.join(DETECTOR_KINDS)}")
         return kinds
 
     @field_validator("tolerances")
@@ -62,9 +63,9 @@ class CheckSettings(BaseModel):
         directions = _metric_directions()
         for metric, tol in tolerances.items():
             if metric not in directions:
-                raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(sorted(directions))}")
+                raise ValueError(f"unknown metric {quote(metric)}; valid: {', '.join(sorted(directions))}")
             if isinstance(tol, str) and not _PERCENT.match(tol):
-                raise ValueError(f"tolerance of {metric} must be a number or a percentage like '10%', got {tol!r}")
+                raise ValueError(f"tolerance of {metric} must be a number or a percentage like '10%', got {quote(tol)}")
             if isinstance(tol, int | float) and tol < 0:
                 raise ValueError(f"tolerance of {metric} must be >= 0")
         return tolerances
@@ -99,27 +100,24 @@ def definition_hash(sweep: Sweep) -> str:
 
 def load_check(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CheckSpec:
     """Read CHECK.yaml: the sweep part is validated as a sweep file, ``check:`` as ``CheckSettings``."""
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, "check file")
     raw_settings = data.pop("check", None) or {}
     sweep_lines = {k: v for k, v in lines.items() if k[:1] != ("check",)}
+    if not isinstance(raw_settings, Mapping):
+        raise ConfigError(f"{path}:{lines.get(('check',), 0)}: check: must be a mapping of settings "
+                          f"(valid keys: {', '.join(CheckSettings.model_fields)})")
     try:
         settings = CheckSettings.model_validate(raw_settings)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = tuple(str(p) for p in first["loc"])
-        line = lines.get(("check", *loc[:1])) or lines.get(("check",))
-        where = f"{path}:{line}" if line else str(path)
-        if first["type"] == "extra_forbidden":
-            valid = ", ".join(CheckSettings.model_fields)
-            raise ConfigError(f"{where}: unknown key 'check.{'.'.join(loc)}' (valid keys here: {valid})") from None
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{where}: check.{'.'.join(loc)}: {message}") from None
+        raise ConfigError(format_validation_error(
+            err.errors()[0], str(path), lines, lambda p: [] if p else list(CheckSettings.model_fields),
+            prefix=("check",))) from None
     sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     as_written = sweep_from_dict(data, str(path), sweep_lines, None, sha256=sha)
     sweep = sweep_from_dict(data, str(path), sweep_lines, overrides, sha256=sha) if overrides else as_written
     missing = [v for v in settings.must_be_stable if v not in sweep.variants]
     if missing:
         line = lines.get(("check", "must_be_stable"))
-        raise ConfigError(f"{path}:{line}: check.must_be_stable names unknown variant(s) {', '.join(missing)}; "
-                          f"valid: {', '.join(sweep.variants)}")
+        raise ConfigError(f"{path}:{line}: check.must_be_stable names unknown variant(s) "
+                          f"{', '.join(map(quote, missing))}; valid: {', '.join(map(quote, sweep.variants))}")
     return CheckSpec(sweep=sweep, settings=settings, definition_hash=definition_hash(as_written))

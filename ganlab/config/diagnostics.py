@@ -29,7 +29,7 @@ class DiagnosticsConfig(BaseModel):
     enabled: bool = True
     # Periodic evaluation with a fixed z batch (mode coverage, KL, diversity) every this many steps; 0 = off.
     eval_every: int = Field(default=250, ge=0)
-    eval_samples: int = Field(default=1000, ge=16)
+    eval_samples: int = Field(default=1000, ge=16, le=100_000)
     # Online detectors look at the log every this many steps (the log itself is written every step).
     check_every: int = Field(default=50, ge=1)
     # Event kinds that stop a run once the condition has lasted `patience` steps past its onset.

@@ -1,11 +1,13 @@
 """Load a ``GanlabConfig`` from YAML, apply ``--set`` overrides, and report errors in one line.
 
-Errors name the file and line, the key, the allowed values and the closest valid key.
+Errors name the file and line, the key, the allowed values and the closest valid key. YAML is read by
+``ganlab.config.yamlfile`` (strict and bounded); pydantic errors are worded by ``ganlab.config.messages``.
+Registry names (datasets, losses) are checked here, after pydantic, so the schema stays a leaf that
+imports neither ``ganlab.data`` nor torch.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,53 +15,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ganlab.config.messages import bare, format_validation_error, line_of, nearest, quote
 from ganlab.config.schema import GanlabConfig
+from ganlab.config.yamlfile import Lines, parse_yaml, read_yaml
 from ganlab.errors import ConfigError
 
-Lines = dict[tuple[str, ...], int]
-
-
-def _key_lines(text: str) -> Lines:
-    """Map each dotted key path in a YAML document to its 1-based line number."""
-    lines: Lines = {}
-
-    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                path = (*prefix, str(key_node.value))
-                lines[path] = key_node.start_mark.line + 1
-                walk(value_node, path)
-
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def read_yaml(path: str | Path) -> tuple[dict[str, Any], Lines]:
-    """Read a YAML mapping and its key lines; a missing file or bad YAML is a ConfigError."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    text = path.read_text()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of config sections, got {type(data).__name__}")
-    return data, _key_lines(text)
-
-
-def _fields_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
     """Valid field names of the (sub)model found at ``path`` (empty if ``path`` is not a model)."""
     for part in path:
         field = model.model_fields.get(str(part))
@@ -70,25 +31,33 @@ def _fields_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]
     return list(model.model_fields)
 
 
-def _format_error(
-    err: Mapping[str, Any], source: str, lines: Lines, origin: Mapping[tuple[str, ...], str]
-) -> str:
-    loc = tuple(str(p) for p in err["loc"])
-    dotted = ".".join(loc)
-    line = None
-    for depth in range(len(loc), 0, -1):
-        if loc[:depth] in lines:
-            line = lines[loc[:depth]]
-            break
-    overridden = [o for key, o in origin.items() if key[: len(loc)] == loc or loc[: len(key)] == key]
-    where = overridden[0] if overridden else (f"{source}:{line}" if line else source)
-    if err["type"] == "extra_forbidden":
-        valid = _fields_at(GanlabConfig, loc[:-1])
-        close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
-        hint = f"; did you mean '{'.'.join((*loc[:-1], close[0]))}'?" if close else ""
-        return f"{where}: unknown key '{dotted}'{hint} (valid keys here: {', '.join(valid)})"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    return f"{where}: {dotted} = {err.get('input')!r}: {message}"
+def config_keys(path: tuple[str, ...]) -> list[str]:
+    """The run-config keys allowed under ``path`` (``()`` for the top level)."""
+    return _fields_at(GanlabConfig, path)
+
+
+def _registries() -> dict[tuple[str, str], list[str]]:
+    """Config keys whose value names a registry entry -> the valid names (imported only when checked)."""
+    from ganlab.data import DATASETS
+    from ganlab.losses import LOSSES
+
+    return {("data", "dataset"): sorted(DATASETS), ("train", "loss"): sorted(LOSSES)}
+
+
+def check_names(config: GanlabConfig, source: str = "<config>", lines: Lines | None = None,
+                origin: Mapping[tuple[str, ...], str] | None = None) -> GanlabConfig:
+    """Raise a one-line ConfigError when a dataset or loss name is not in its registry."""
+    for (section, key), valid in _registries().items():
+        name = getattr(getattr(config, section), key)
+        if name in valid:
+            continue
+        loc = (section, key)
+        where = (origin or {}).get(loc) or (f"{source}:{line_of(loc, lines or {})}" if line_of(loc, lines or {})
+                                            else source)
+        close = nearest(name, valid)
+        hint = f"; did you mean {quote(close)}?" if close else ""
+        raise ConfigError(f"{where}: {section}.{key} = {quote(name)}: unknown {key}{hint} (valid: {', '.join(valid)})")
+    return config
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -121,11 +90,11 @@ def parse_set_args(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, for example --set model.batchnorm=none")
+            raise ConfigError(f"--set {quote(item)}: expected KEY=VALUE, for example --set model.batchnorm=none")
         try:
-            overrides[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            raise ConfigError(f"--set {item!r}: the value is not valid YAML") from None
+            overrides[key.strip()] = parse_yaml(raw, "<value>")[0] if raw.strip() else None
+        except ConfigError:
+            raise ConfigError(f"--set {quote(item)}: the value is not valid YAML") from None
     return overrides
 
 
@@ -136,22 +105,34 @@ def validate(
     overrides: Mapping[str, Any] | None = None,
     override_origin: str = "--set",
 ) -> GanlabConfig:
-    """Validate raw config data plus dotted overrides; the first problem becomes a one-line ConfigError."""
+    """Validate raw config data plus dotted overrides; the first problem becomes a one-line ConfigError.
+
+    An override whose value is a mapping sets the keys it names and keeps the others; an empty mapping
+    would reset a whole section to its defaults, so it is an error.
+    """
     merged = _deep_copy(data)
     origin: dict[tuple[str, ...], str] = {}
     for dotted, value in (overrides or {}).items():
-        _set_dotted(merged, dotted, value)
-        origin[tuple(dotted.split("."))] = f"{override_origin} {dotted}"
+        for key, leaf in flatten({dotted: value}).items():
+            if isinstance(leaf, Mapping):
+                raise ConfigError(f"{override_origin} {quote(key)}: an empty mapping would reset every key under "
+                                  "it to its default; set the keys you mean, e.g. {nz: 64}")
+            _set_dotted(merged, key, leaf)
+            origin[tuple(key.split("."))] = f"{override_origin} {bare(key)}"
     try:
-        return GanlabConfig.model_validate(merged)
+        config = GanlabConfig.model_validate(merged)
     except ValidationError as err:
         first = err.errors()[0]
-        raise ConfigError(_format_error(first, source, lines or {}, origin)) from None
+        loc = tuple(str(p) for p in first["loc"])
+        overridden = [o for key, o in origin.items() if key[: len(loc)] == loc or loc[: len(key)] == key]
+        raise ConfigError(format_validation_error(first, source, lines or {}, config_keys,
+                                                  where=overridden[0] if overridden else None)) from None
+    return check_names(config, source, lines, origin)
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> GanlabConfig:
     """Load and validate a run config; ``overrides`` maps dotted keys to values (from ``--set``)."""
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, "config file")
     return validate(data, str(path), lines, overrides)
 
 

@@ -8,10 +8,10 @@ each checked against the base.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from ganlab.config import GanlabConfig, config_to_dict
 from ganlab.config.load import Lines, flatten, read_yaml, validate
+from ganlab.config.messages import format_validation_error, quote
 from ganlab.errors import ConfigError
 
 BASELINE = "baseline"
+# Runs a sweep may expand to unless its file raises `max_runs:`; counted before anything is expanded,
+# so a typo (`seeds: 10000000`, a 6-axis grid) fails at once instead of hanging --dry-run.
+MAX_RUNS = 10_000
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Keys a variant may not set: the sweep owns them.
 _RESERVED_KEYS = {"seed": "seeds come from the sweep's `seeds:`",
@@ -48,9 +52,11 @@ class SweepFile(BaseModel):
     # {dotted.key: [values]}: every cell of the cartesian product is one more variant.
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     # Concurrent runs per GPU on a GPU machine (small models leave a GPU mostly idle).
-    runs_per_gpu: int = Field(1, ge=1)
+    runs_per_gpu: int = Field(1, ge=1, le=1024)
     # Runs at once; None = what the machine holds (CPU cores, or GPUs x runs_per_gpu). --workers wins.
-    workers: int | None = Field(None, ge=1)
+    workers: int | None = Field(None, ge=1, le=4096)
+    # The most runs this sweep may expand to; raise it deliberately for a bigger sweep.
+    max_runs: int = Field(MAX_RUNS, ge=1, le=10_000_000)
 
     @field_validator("name")
     @classmethod
@@ -67,6 +73,8 @@ class SweepFile(BaseModel):
             raise ValueError("give a count of at least 1 or a list of seeds")
         if isinstance(seeds, list) and (not seeds or len(set(seeds)) != len(seeds)):
             raise ValueError("give a non-empty list of distinct seeds")
+        if isinstance(seeds, list) and not all(0 <= seed <= 2**63 - 1 for seed in seeds):
+            raise ValueError("seeds must lie in 0..2**63-1")
         return seeds
 
     @field_validator("grid")
@@ -106,7 +114,7 @@ class Sweep:
 
 def load_sweep_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
     """Read and validate a sweep file; ``overrides`` (from ``--set``) change the base before variants apply."""
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, "sweep file")
     text = Path(path).read_bytes()
     return sweep_from_dict(data, str(path), lines, overrides, sha256=hashlib.sha256(text).hexdigest())
 
@@ -118,6 +126,7 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         spec = SweepFile.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_format_error(err.errors()[0], source, lines)) from None
+    _check_size(spec, source, lines)
     base_data, base_source, base_lines = _base_data(spec, source, lines)
     set_overrides = dict(overrides or {})
     for key in set_overrides:
@@ -138,6 +147,12 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         if not name.strip():
             raise ConfigError(f"{where}: a variant needs a non-empty name")
         flat = flatten(raw)
+        for key, value in flat.items():
+            if isinstance(value, Mapping):
+                key_line = lines.get(("variants", name, *key.split(".")), line)
+                raise ConfigError(f"{source}:{key_line}: variant {quote(name)} sets {quote(key)} to an empty "
+                                  "mapping, which would reset every key under it to its default; set the keys you "
+                                  "mean, or remove it")
         if not flat:
             raise ConfigError(f"{where}: variant '{name}' overrides nothing; give {{dotted.key: value}} pairs "
                               "(the base itself is the variant 'baseline')")
@@ -212,7 +227,7 @@ def _base_data(spec: SweepFile, source: str, lines: Lines) -> tuple[dict[str, An
         path = Path(spec.base)
         if not path.is_absolute() and source != "<sweep>":
             path = Path(source).parent / path
-        data, base_lines = read_yaml(path)
+        data, base_lines = read_yaml(path, "base config (the sweep's `base:`)")
         return data, str(path), base_lines
     return spec.base, source, {key[1:]: line for key, line in lines.items() if key[:1] == ("base",) and len(key) > 1}
 
@@ -230,21 +245,26 @@ def _check_override(base: dict[str, Any], source: str, line: int, who: str, key:
     checked[memo] = None
 
 
+def _check_size(spec: SweepFile, source: str, lines: Lines) -> None:
+    """Refuse a sweep of more than ``max_runs`` runs, counted without expanding the grid or the seeds."""
+    n_seeds = spec.seeds if isinstance(spec.seeds, int) else len(spec.seeds)
+    cells = math.prod(len(values) for values in spec.grid.values()) if spec.grid else 0
+    n_runs = (1 + len(spec.variants) + cells) * n_seeds
+    if n_runs > spec.max_runs:
+        line = lines.get(("max_runs",)) or lines.get(("seeds",)) or lines.get(("grid",))
+        where = f"{source}:{line}" if line else source
+        count = f"{n_runs:,}" if n_runs < 10**15 else f"about 10^{len(str(n_runs)) - 1}"
+        raise ConfigError(f"{where}: the sweep has {count} runs ((1 + {len(spec.variants)} variants + "
+                          f"{cells if cells < 10**15 else 'too many'} grid cells) x "
+                          f"{n_seeds if n_seeds < 10**15 else 'too many'} seeds), more than max_runs = "
+                          f"{spec.max_runs:,}; shrink it, or raise `max_runs:` in the sweep file if you mean it")
+
+
 def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
-    loc = tuple(str(p) for p in err["loc"])
-    # Union members add their type name to the location (seeds.int, seeds.list[int]); drop them.
-    loc = tuple(p for p in loc if not re.fullmatch(r"(int|str|list\[.*\]|dict\[.*\]|constrained-.*)", p))
-    line = next((lines[loc[:d]] for d in range(len(loc), 0, -1) if loc[:d] in lines), None)
-    where = f"{source}:{line}" if line else source
-    dotted = ".".join(loc)
-    if err["type"] == "extra_forbidden":
-        valid = list(SweepFile.model_fields)
-        close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"{where}: unknown sweep key '{dotted}'{hint} (valid keys: {', '.join(valid)})"
     if err["type"] == "missing":
-        return f"{where}: the sweep file needs '{dotted}'"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if loc[:1] == ("seeds",) and err["type"] != "value_error":
-        message = "give a count N (seeds 0..N-1) or a list of distinct integer seeds"
-    return f"{where}: {dotted} = {err.get('input')!r}: {message}"
+        loc = ".".join(str(p) for p in err["loc"])
+        return f"{source}: the sweep file needs {quote(loc)}"
+    if err["loc"][:1] == ("seeds",) and err["type"] != "value_error":
+        err = {**err, "msg": "give a count N (seeds 0..N-1) or a list of distinct integer seeds"}
+    return format_validation_error(err, source, lines, lambda path: [] if path else list(SweepFile.model_fields),
+                                   what="sweep key")
