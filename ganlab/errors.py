@@ -40,3 +40,7 @@ class ConfigError(GanlabError):
 
 class DataError(GanlabError):
     """A dataset cannot be built: missing path, unreadable image, wrong array shape or dtype."""
+
+
+class ResourceError(GanlabError):
+    """The machine cannot hold what the config asks for (memory at start-up); smaller settings will run."""

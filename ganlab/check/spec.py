@@ -54,7 +54,8 @@ class CheckSettings(BaseModel):
     def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [k for k in kinds if k not in DETECTOR_KINDS]
         if unknown:
-            raise ValueError(f"unknown event kind(s) {', '.join(map(quote, unknown))}; valid: {', '.join(DETECTOR_KINDS)}")
+            raise ValueError(f"unknown event kind(s) {', '.join(map(quote, unknown))}; "
+                             f"valid: {', '.join(DETECTOR_KINDS)}")
         return kinds
 
     @field_validator("tolerances")

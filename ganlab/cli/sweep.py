@@ -15,14 +15,16 @@ def register(app: typer.Typer) -> None:
     def sweep(
         file: Annotated[Path, typer.Argument(help="Sweep file (YAML): name, base, seeds, variants, grid.")],
         set_: SetOption = None,
-        out: Annotated[Path, typer.Option("--out", help="Output folder; the sweep goes in OUT/<name>.")] = Path("runs"),
+        out: Annotated[Path | None, typer.Option("--out", help="Output folder; the sweep goes in OUT/<name> and "
+                                                 "its report in OUT/reports/<name>.html (default: runs/ and "
+                                                 "reports/).", show_default=False)] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the expanded runs; train nothing.")] = False,
         workers: Annotated[int | None, typer.Option("--workers", min=1, help="Runs at once (default: CPU cores, "
                                                     "or GPUs x runs_per_gpu).", show_default=False)] = None,
         backend: Annotated[str, typer.Option("--backend", help="local or ray.")] = "local",
         ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address "
                                                         "(--backend ray).", show_default=False)] = None,
-        report: Annotated[bool, typer.Option("--report/--no-report", help="Write reports/<name>.html "
+        report: Annotated[bool, typer.Option("--report/--no-report", help="Write the HTML report "
                                              "when done.")] = True,
     ) -> None:
         """Run a sweep: finished runs are skipped, interrupted ones resume; exit 3 if a run errored."""
@@ -32,11 +34,12 @@ def register(app: typer.Typer) -> None:
         from ganlab.sweep.spec import load_sweep_spec
 
         spec = load_sweep_spec(file, parse_set_args(set_ or []))
+        root = out if out is not None else Path(DEFAULT_OUT)
         if dry_run:
-            typer.echo(dry_run_table(spec, plan_runs(spec, out.absolute() / spec.name)))
+            typer.echo(dry_run_table(spec, plan_runs(spec, root.absolute() / spec.name)))
             return
         try:
-            result = run_sweep(spec, out, workers=workers, backend=backend, ray_address=ray_address)
+            result = run_sweep(spec, root, workers=workers, backend=backend, ray_address=ray_address)
         except KeyboardInterrupt:
             typer.echo(f"sweep {spec.name}: interrupted; run the same command again to resume", err=True)
             raise typer.Exit(130) from None
@@ -45,9 +48,18 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"sweep {spec.name}: {result.n_runs} runs ({summary}); results: "
                    f"{result.sweep_dir / 'results.parquet'}")
         if report:
-            _report(result.sweep_dir, Path("reports") / f"{spec.name}.html")
+            _report(result.sweep_dir, report_path(spec.name, out))
         if result.exit_code:
             raise typer.Exit(result.exit_code)
+
+
+DEFAULT_OUT = "runs"
+
+
+def report_path(name: str, out: Path | None) -> Path:
+    """``reports/<name>.html`` by default (the main job's documented place); ``OUT/reports/<name>.html``
+    with ``--out OUT``, so a user who points ``--out`` elsewhere finds everything there."""
+    return (Path("reports") if out is None else out / "reports") / f"{name}.html"
 
 
 def dry_run_table(spec: object, tasks: list) -> str:

@@ -8,6 +8,17 @@ from typing import Annotated
 import typer
 
 from ganlab.cli.options import SetOption
+from ganlab.errors import ResourceError
+
+# How torch's CPU and CUDA allocators word an allocation failure (a RuntimeError, not a MemoryError).
+_OOM_WORDS = ("can't allocate memory", "out of memory", "not enough memory", "defaultcpuallocator")
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """True for ``MemoryError`` and for torch's allocation-failure ``RuntimeError``s."""
+    if isinstance(err, MemoryError):
+        return True
+    return isinstance(err, RuntimeError) and any(w in str(err).lower() for w in _OOM_WORDS)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,18 +30,30 @@ def register(app: typer.Typer) -> None:
                                                  "goes in OUT/<run_id>.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda, mps or auto (train.device).")] = None,
         fresh: Annotated[bool, typer.Option("--fresh", help="Ignore an existing checkpoint.")] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the config and print it with every "
+                                              "default filled in; build no data, train nothing.")] = False,
     ) -> None:
         """Train one GAN and write its run directory (config, metrics log, samples, checkpoint, events)."""
-        from ganlab.config import load_config, parse_set_args
+        from ganlab.config import apply_overrides, dump_config, load_config, parse_set_args
+
+        # The file and --set are validated as written first, so --out/--device cannot hide a bad section.
+        cfg = load_config(config, parse_set_args(set_ or []))
+        flags = {key: value for key, value in (("output.dir", out), ("train.device", device)) if value is not None}
+        if flags:
+            cfg = apply_overrides(cfg, {key: str(value) for key, value in flags.items()}, origin="option")
+        if dry_run:
+            typer.echo(dump_config(cfg).rstrip())
+            typer.echo(f"{config}: valid (dry run: nothing trained)")
+            return
         from ganlab.train import train as run_training
 
-        overrides = parse_set_args(set_ or [])
-        if out is not None:
-            overrides["output.dir"] = str(out)
-        if device is not None:
-            overrides["train.device"] = device
-        cfg = load_config(config, overrides)
-        result = run_training(cfg, resume=not fresh)
+        try:
+            result = run_training(cfg, resume=not fresh)
+        except (MemoryError, RuntimeError) as err:
+            if not is_out_of_memory(err):
+                raise
+            raise ResourceError(f"{config}: out of memory ({type(err).__name__}: {str(err).strip()[:120]}); lower "
+                                "train.batch_size, model.width, data.resolution or train.threads") from None
         events = ", ".join(f"{e['kind']}@{e['step']}" for e in result.events) or "none"
         typer.echo(f"{result.status}: {result.run_dir} ({result.steps_done} steps; events: {events})")
         if result.status == "error":

@@ -20,6 +20,7 @@ from ganlab.config.schema import GanlabConfig
 from ganlab.config.yamlfile import Lines, parse_yaml, read_yaml
 from ganlab.errors import ConfigError
 
+
 def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
     """Valid field names of the (sub)model found at ``path`` (empty if ``path`` is not a model)."""
     for part in path:

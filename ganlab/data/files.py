@@ -6,7 +6,12 @@ dtype is a DataError naming the file. There is never a silent partial dataset.
 
 from __future__ import annotations
 
+import warnings
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -16,7 +21,14 @@ from torch import Tensor
 from ganlab.data.base import TensorImageDataset
 from ganlab.errors import DataError
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+# Limits on what a header may claim before anything is decoded: a 16-byte PNG header can claim
+# 60000 x 60000 pixels, a .npy header 183 GiB. Both are far above any dataset a DCGAN trains on here.
+MAX_IMAGE_PIXELS = 4096 * 4096
+MAX_ARRAY_BYTES = 8 << 30  # 8 GiB
 
 
 def resize_square(images: Tensor, resolution: int) -> Tensor:
@@ -31,10 +43,29 @@ def resize_square(images: Tensor, resolution: int) -> Tensor:
     return images.clamp(-1.0, 1.0).contiguous()
 
 
-def load_folder_images(path: str | Path, channels: int = 3, resolution: int | None = None) -> Tensor:
-    """Every png/jpg under ``path`` (recursive) -> ``(N, C, R, R)`` float32 in [-1, 1]."""
+@contextmanager
+def open_image(file: Path) -> Iterator[Image.Image]:
+    """A PIL image, refused before decoding when its header claims more than ``MAX_IMAGE_PIXELS``.
+
+    Every failure to read or decode it (including PIL's decompression-bomb guard) is a DataError naming it.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise DataError(f"{file}: claims {img.width}x{img.height} pixels, more than the limit of "
+                                    f"{MAX_IMAGE_PIXELS:,}; resize it or remove it")
+                yield img
+    except (OSError, UnidentifiedImageError, ValueError, EOFError, SyntaxError, MemoryError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise DataError(f"{file}: unreadable image ({type(err).__name__}: {err})") from None
+
+
+def load_folder_images(path: str | Path, channels: int = 3, resolution: int | None = None) -> Tensor:
+    """Every png/jpg under ``path`` (recursive) -> ``(N, C, R, R)`` float32 in [-1, 1]."""
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder (data.path must be a directory of png/jpg images)")
@@ -44,11 +75,8 @@ def load_folder_images(path: str | Path, channels: int = 3, resolution: int | No
     mode = "L" if channels == 1 else "RGB"
     out = []
     for file in files:
-        try:
-            with Image.open(file) as img:
-                array = np.asarray(img.convert(mode), dtype=np.uint8)
-        except (OSError, UnidentifiedImageError, ValueError) as err:
-            raise DataError(f"{file}: unreadable image ({err})") from None
+        with open_image(file) as img:
+            array = np.asarray(img.convert(mode), dtype=np.uint8)
         t = torch.from_numpy(array.copy()).float().div(127.5).sub(1.0)
         t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
         side = resolution or min(t.shape[-2:])
@@ -56,22 +84,56 @@ def load_folder_images(path: str | Path, channels: int = 3, resolution: int | No
     return torch.cat(out)
 
 
+def _check_header(handle: IO[bytes], source: str, available: int) -> None:
+    """Read a .npy header and refuse object dtypes and claimed sizes the data cannot hold."""
+    fmt = np.lib.format
+    version = fmt.read_magic(handle)
+    read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read_header(handle)
+    if dtype.hasobject:
+        raise DataError(f"{source}: holds Python objects (dtype {dtype}), not numbers; save a numeric array")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if nbytes > available:
+        raise DataError(f"{source}: the header claims shape {shape} of {dtype} ({nbytes:,} bytes) but the file "
+                        f"holds {available:,} bytes; the file is damaged or not a .npy array")
+    if nbytes > MAX_ARRAY_BYTES:
+        raise DataError(f"{source}: shape {shape} of {dtype} is {nbytes:,} bytes, more than the limit of "
+                        f"{MAX_ARRAY_BYTES:,}; use a smaller array")
+
+
+def _check_npz(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.endswith(".npy"):
+                with archive.open(info) as member:
+                    _check_header(member, f"{path} ({info.filename})", info.file_size)
+
+
 def _read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The image array (and labels) of a .npy/.npz file; anything unreadable is a DataError naming it."""
     if not path.is_file():
         raise DataError(f"{path}: no such file (expected a .npy or .npz array)")
     try:
+        if zipfile.is_zipfile(path):
+            _check_npz(path)
+        else:
+            with open(path, "rb") as handle:
+                _check_header(handle, str(path), path.stat().st_size)
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise DataError(f"{path}: not a readable .npy/.npz array ({err})") from None
-    if isinstance(loaded, np.ndarray):
-        return loaded, None
-    with loaded:
-        keys = list(loaded.keys())
-        image_keys = [k for k in ("images", "x", "samples") if k in keys] or [k for k in keys if k != "labels"]
-        if not image_keys:
-            raise DataError(f"{path}: the .npz holds no image array (keys: {', '.join(keys) or 'none'})")
-        labels = loaded["labels"] if "labels" in keys else None
-        return loaded[image_keys[0]], labels
+        if isinstance(loaded, np.ndarray):
+            return loaded, None
+        with loaded:
+            keys = list(loaded.keys())
+            image_keys = [k for k in ("images", "x", "samples") if k in keys] or [k for k in keys if k != "labels"]
+            if not image_keys:
+                raise DataError(f"{path}: the .npz holds no image array (keys: {', '.join(keys) or 'none'})")
+            labels = loaded["labels"] if "labels" in keys else None
+            return loaded[image_keys[0]], labels
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, MemoryError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+        reason = "empty file" if path.stat().st_size == 0 else f"{type(err).__name__}: {err}"
+        raise DataError(f"{path}: not a readable .npy/.npz array ({reason})") from None
 
 
 def array_to_images(array: np.ndarray, source: str) -> Tensor:

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ganlab.config import DataConfig, GanlabConfig, load_config
 from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
-from ganlab.data.files import IMAGE_SUFFIXES
+from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
 from ganlab.metrics.features import feature_space
@@ -75,12 +75,10 @@ def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> T
 
 
 def _first_image_side(folder: Path) -> int:
-    from PIL import Image
-
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataError(f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
-    with Image.open(files[0]) as img:
+    with open_image(files[0]) as img:  # refuses decompression bombs with a one-line DataError
         return min(img.size)
 
 
