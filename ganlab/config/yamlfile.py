@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
+from yaml.reader import ReaderError
 
 from ganlab.config.messages import quote
 from ganlab.errors import ConfigError
@@ -109,8 +110,9 @@ def _key_lines(root: yaml.Node | None) -> Lines:
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Lines]:
     """Parse one YAML document strictly; returns the data and its key lines. Errors name ``source``."""
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here, before any parsing
         root = loader.get_single_node()
         if root is None:
             return None, {}
@@ -121,13 +123,18 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Lines]:
     except (ComposerError, ConstructorError, yaml.YAMLError) as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if isinstance(err, ReaderError):  # a control character: say which, and where
+            where = f"{source}:{text[: err.position].count(chr(10)) + 1}"
+            problem = f"character {err.character:#06x} is not allowed in YAML"
+        else:
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
     except (ValueError, OverflowError, TypeError, RecursionError) as err:
         # safe_load builds dates and numbers itself: `2026-13-45` is a ValueError, not a YAMLError.
         raise ConfigError(f"{source}: invalid YAML value: {quote(str(err))}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, _key_lines(root)
 
 

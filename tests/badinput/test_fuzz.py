@@ -1,0 +1,117 @@
+"""Fuzz run, sweep and check files: every input gives exit 0, or exit 2 with one bounded line.
+
+Inputs are valid files with random mutations (keys set to hostile values, keys deleted, unknown keys
+added), random text and random bytes. Run configs go through ``ganlab train --dry-run`` and sweep files
+through ``ganlab sweep --dry-run``, in-process, so an uncaught exception fails the test with its
+traceback. Check files go through ``load_check`` (``ganlab check`` has no dry run; it trains), where
+only a ``GanlabError`` may escape. Each example must finish within ``DEADLINE``.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ganlab.errors import MAX_LINE, GanlabError
+from tests.badinput.helpers import CHECK, RUN_CONFIG, SWEEP, assert_one_line_error, cli
+
+DEADLINE = timedelta(seconds=5)
+# Modest: the sweep examples plan real runs. Scaled down from the active profile (dev 25, ci 50).
+EXAMPLES = max(5, settings.default.max_examples // 2)
+FUZZ = settings(deadline=DEADLINE, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+
+HOSTILE_TEXT = st.sampled_from(["", "none", "relu", "digits", "folder", "array", "hinge", "cuda:9", "a\nb",
+                                "\x1b[31m", "\u202e", "x" * 500, "1e7", "-1", "~", "baseline", "../up", "*"])
+SCALARS = (st.none() | st.booleans() | st.integers(-3, 20) | st.integers() | st.floats() | HOSTILE_TEXT
+           | st.text(max_size=12))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=6) | HOSTILE_TEXT, inner, max_size=2), max_leaves=6)
+
+
+def _paths(tree: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if not isinstance(tree, dict):
+        return []
+    found = []
+    for key, value in tree.items():
+        found.append((*prefix, key))
+        found += _paths(value, (*prefix, key))
+    return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn, text: str) -> str:
+    """``text`` (a valid YAML file) with one to three random mutations."""
+    data = copy.deepcopy(yaml.safe_load(text))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = _paths(data)
+        path = draw(st.sampled_from(paths)) if paths else ("x",)
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent[part]
+        if not isinstance(parent, dict):
+            continue
+        action = draw(st.sampled_from(["set", "delete", "add"]))
+        if action == "set":
+            parent[path[-1]] = draw(VALUES)
+        elif action == "delete":
+            parent.pop(path[-1], None)
+        else:
+            parent[draw(st.text(max_size=8) | HOSTILE_TEXT)] = draw(VALUES)
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+def _raw(text: str) -> st.SearchStrategy[bytes]:
+    """Random bytes, random text, or the valid file with bytes flipped or cut."""
+    data = text.encode()
+    return st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=200).map(str.encode),
+        st.tuples(st.integers(0, len(data)), st.binary(min_size=1, max_size=8)).map(
+            lambda cut: data[: cut[0]] + cut[1] + data[cut[0] + len(cut[1]):]),
+        st.integers(0, len(data)).map(lambda n: data[:n]),
+    )
+
+
+def _file(content: str | bytes) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="ganlab-fuzz-"))
+    path = folder / "file.yaml"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def _check_cli(*argv: object) -> None:
+    result = cli(*argv)
+    if result[0] != 0:
+        assert_one_line_error(result)
+
+
+@FUZZ
+@given(st.one_of(mutated(RUN_CONFIG), _raw(RUN_CONFIG)))
+def test_fuzz_run_config(content: str | bytes) -> None:
+    _check_cli("train", _file(content), "--dry-run")
+
+
+@FUZZ
+@given(st.one_of(mutated(SWEEP), _raw(SWEEP)))
+def test_fuzz_sweep_file(content: str | bytes) -> None:
+    path = _file(content)
+    _check_cli("sweep", path, "--dry-run", "--out", path.parent / "out")
+
+
+@FUZZ
+@given(st.one_of(mutated(CHECK), _raw(CHECK)))
+def test_fuzz_check_file(content: str | bytes) -> None:
+    from ganlab.check.spec import load_check
+
+    try:
+        load_check(_file(content))
+    except GanlabError as err:
+        line = str(err)
+        assert "\n" not in line and line.isprintable() and len(line) <= MAX_LINE, line
