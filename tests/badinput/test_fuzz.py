@@ -10,6 +10,7 @@ only a ``GanlabError`` may escape. Each example must finish within ``DEADLINE``.
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -23,8 +24,9 @@ from ganlab.errors import MAX_LINE, GanlabError
 from tests.badinput.helpers import CHECK, RUN_CONFIG, SWEEP, assert_one_line_error, cli
 
 DEADLINE = timedelta(seconds=5)
-# Modest: the sweep examples plan real runs. Scaled down from the active profile (dev 25, ci 50).
-EXAMPLES = max(5, settings.default.max_examples // 2)
+# Modest: the sweep examples plan real runs. Scaled down from the active profile (dev 25, ci 50);
+# GANLAB_FUZZ_EXAMPLES=500 runs a longer fuzz by hand.
+EXAMPLES = int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 0)) or max(5, settings.default.max_examples // 2)
 FUZZ = settings(deadline=DEADLINE, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 
 HOSTILE_TEXT = st.sampled_from(["", "none", "relu", "digits", "folder", "array", "hinge", "cuda:9", "a\nb",
