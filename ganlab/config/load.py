@@ -105,6 +105,7 @@ def validate(
     lines: Lines | None = None,
     overrides: Mapping[str, Any] | None = None,
     override_origin: str = "--set",
+    registries: bool = True,
 ) -> GanlabConfig:
     """Validate raw config data plus dotted overrides; the first problem becomes a one-line ConfigError.
 
@@ -128,13 +129,18 @@ def validate(
         overridden = [o for key, o in origin.items() if key[: len(loc)] == loc or loc[: len(key)] == key]
         raise ConfigError(format_validation_error(first, source, lines or {}, config_keys,
                                                   where=overridden[0] if overridden else None)) from None
-    return check_names(config, source, lines, origin)
+    return check_names(config, source, lines, origin) if registries else config
 
 
-def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> GanlabConfig:
-    """Load and validate a run config; ``overrides`` maps dotted keys to values (from ``--set``)."""
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
+                registries: bool = True) -> GanlabConfig:
+    """Load and validate a run config; ``overrides`` maps dotted keys to values (from ``--set``).
+
+    ``registries=False`` skips the dataset and loss name check, which imports ``ganlab.data`` and torch:
+    for readers of a run directory's ``config.yaml`` (``ganlab diagnose``) that use no registry.
+    """
     data, lines = read_yaml(path, "config file")
-    return validate(data, str(path), lines, overrides)
+    return validate(data, str(path), lines, overrides, registries=registries)
 
 
 def apply_overrides(config: GanlabConfig, overrides: Mapping[str, Any], origin: str = "--set") -> GanlabConfig:

@@ -49,3 +49,13 @@ def test_importing_the_config_imports_neither_torch_nor_the_data() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_run_dir_config_can_be_read_without_torch(tmp_path: Path) -> None:
+    """``load_config(..., registries=False)`` (for ``diagnose``) validates the file without importing torch."""
+    config = write(tmp_path / "config.yaml", "data: {dataset: gaussian-grid}\ndiagnostics: {patience: 7}\n")
+    code = ("import sys; from ganlab.config import load_config; "
+            f"c = load_config({str(config)!r}, registries=False); assert c.diagnostics.patience == 7; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
