@@ -21,6 +21,12 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True)
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+def _no_nul(path: str | None) -> str | None:
+    if path is not None and "\x00" in path:
+        raise ValueError("a path cannot contain a NUL character")
+    return path
+
+
 class DataConfig(BaseModel):
     model_config = _FROZEN
 
@@ -32,6 +38,8 @@ class DataConfig(BaseModel):
     channels: Literal[1, 3] | None = None
     # Fraction of the shipped digits held out from GAN and classifier training (stratified, fixed split).
     held_out_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+
+    _path = field_validator("path")(_no_nul)
 
 
 class ModelConfig(BaseModel):
@@ -100,6 +108,8 @@ class OutputConfig(BaseModel):
     dir: str = Field("runs", min_length=1, max_length=4096)
     # Images in each sample grid (written at every checkpoint from a fixed z).
     samples: int = Field(64, ge=1, le=256)
+
+    _dir = field_validator("dir")(_no_nul)
 
 
 class GanlabConfig(BaseModel):

@@ -148,8 +148,8 @@ def read_text(path: str | Path, what: str = "config file") -> str:
         raise ConfigError(f"{path}: no such {what}") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, expected a {what} (YAML)") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the {what} ({err.strerror or err})") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise ConfigError(f"{path}: cannot read the {what} ({getattr(err, 'strerror', None) or err})") from None
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"{path}: the {what} is larger than {MAX_BYTES // 1024} KiB; is it the right file?")
     try:

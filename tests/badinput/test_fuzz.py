@@ -30,7 +30,7 @@ EXAMPLES = int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 0)) or max(5, settings.def
 FUZZ = settings(deadline=DEADLINE, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 
 HOSTILE_TEXT = st.sampled_from(["", "none", "relu", "digits", "folder", "array", "hinge", "cuda:9", "a\nb",
-                                "\x1b[31m", "\u202e", "x" * 500, "1e7", "-1", "~", "baseline", "../up", "*"])
+                                "\x1b[31m", "\u202e", "a\x00b", "x" * 500, "1e7", "-1", "~", "baseline", "../up", "*"])
 SCALARS = (st.none() | st.booleans() | st.integers(-3, 20) | st.integers() | st.floats() | HOSTILE_TEXT
            | st.text(max_size=12))
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)

@@ -92,3 +92,14 @@ def test_other_runtime_errors_are_not_hidden(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(ganlab.train, "train", bug)
     with pytest.raises(RuntimeError, match="shape mismatch"):
         cli("train", write(tmp_path / "run.yaml", RUN_CONFIG))
+
+
+@pytest.mark.parametrize("key", ["data.path", "output.dir"])
+def test_nul_in_a_path_is_refused(tmp_path: Path, key: str) -> None:
+    path = write(tmp_path / "run.yaml", RUN_CONFIG)
+    assert_one_line_error(cli("train", path, "--dry-run", "--set", f'{key}="a\\0b"'), key, "NUL")
+
+
+def test_nul_in_a_sweep_base_path(tmp_path: Path) -> None:
+    path = write(tmp_path / "sweep.yaml", 'name: s\nbase: "a\\0b"\n')
+    assert_one_line_error(cli("sweep", path, "--dry-run", "--out", tmp_path), "cannot read the base config")
