@@ -69,8 +69,11 @@ def dry_run_table(spec: object, tasks: list) -> str:
     from ganlab.sweep.runner import finished_info
 
     header = ("variant", "seed", "run_id", "status", "overrides")
-    rows = [(t.variant, str(t.seed), t.run_id, "done" if finished_info(t) else "to run",
-             json.dumps(t.overrides) if t.overrides else "(base)") for t in tasks]
+    from ganlab.errors import escape
+
+    # Escaped: a grid value (a data.path, say) may hold control characters that would drive the terminal.
+    rows = [(escape(t.variant), str(t.seed), t.run_id, "done" if finished_info(t) else "to run",
+             escape(json.dumps(t.overrides)) if t.overrides else "(base)") for t in tasks]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in [header, *rows]]
     n_variants = len({t.variant for t in tasks})

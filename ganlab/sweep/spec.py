@@ -144,8 +144,9 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         where = f"{source}:{line}" if line else source
         if name == BASELINE:
             raise ConfigError(f"{where}: variant name '{BASELINE}' is reserved for the base config; rename it")
-        if not name.strip():
-            raise ConfigError(f"{where}: a variant needs a non-empty name")
+        if not name.strip() or not name.isprintable():
+            raise ConfigError(f"{where}: variant name {quote(name)} must be non-empty printable text "
+                              "(no newlines or control characters)")
         flat = flatten(raw)
         for key, value in flat.items():
             if isinstance(value, Mapping):

@@ -103,3 +103,16 @@ def test_nul_in_a_path_is_refused(tmp_path: Path, key: str) -> None:
 def test_nul_in_a_sweep_base_path(tmp_path: Path) -> None:
     path = write(tmp_path / "sweep.yaml", 'name: s\nbase: "a\\0b"\n')
     assert_one_line_error(cli("sweep", path, "--dry-run", "--out", tmp_path), "cannot read the base config")
+
+
+def test_control_characters_in_variant_names_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "sweep.yaml", SWEEP + '  "a\\e[2Jb": {model.nz: 9}\n')
+    assert_one_line_error(cli("sweep", path, "--dry-run", "--out", tmp_path), "variant name 'a\\x1b[2Jb'",
+                          "printable")
+
+
+def test_dry_run_table_escapes_grid_values(tmp_path: Path) -> None:
+    path = write(tmp_path / "sweep.yaml", SWEEP + 'grid:\n  model.fc_width: [9]\n  data.path: ["x\\e[2J"]\n')
+    code, out, err = cli("sweep", path, "--dry-run", "--out", tmp_path)
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "data.path=x\\x1b[2J" in out
