@@ -2,7 +2,8 @@
 
 A variant regresses when (1) it is marked ``must_be_stable`` and shows any event not allowed,
 (2) its rate of runs with an event kind rises in a way a one-sided Fisher exact test supports
-(Holm-corrected across all variant x kind tests, family-wise alpha), or (3) a metric's mean across
+(Holm-corrected across all variant x kind tests, family-wise alpha; both from ``ganlab.stats``, the
+module the report uses), or (3) a metric's mean across
 seeds gets worse than the baseline's by more than the metric's tolerance (direction from
 ``ganlab.metrics.HIGHER_IS_BETTER``).
 """
@@ -16,7 +17,7 @@ import numpy as np
 from scipy.stats import fisher_exact
 
 from ganlab.check.spec import CheckSettings, tolerance_amount
-from ganlab.report.stats import holm
+from ganlab.stats.multiplicity import holm
 
 
 @dataclass
