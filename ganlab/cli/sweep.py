@@ -34,9 +34,16 @@ def register(app: typer.Typer) -> None:
         spec = load_sweep_spec(file, parse_set_args(set_ or []))
         if dry_run:
             typer.echo(dry_run_table(spec, plan_runs(spec, out.absolute() / spec.name)))
+            typer.echo(design_text(spec))
             return
         try:
-            result = run_sweep(spec, out, workers=workers, backend=backend, ray_address=ray_address)
+            if spec.analysis.sequential is not None:
+                from ganlab.sweep.sequential import run_sequential
+
+                result = run_sequential(spec, out, workers=workers, backend=backend, ray_address=ray_address,
+                                        echo=typer.echo)
+            else:
+                result = run_sweep(spec, out, workers=workers, backend=backend, ray_address=ray_address)
         except KeyboardInterrupt:
             typer.echo(f"sweep {spec.name}: interrupted; run the same command again to resume", err=True)
             raise typer.Exit(130) from None
@@ -65,6 +72,22 @@ def dry_run_table(spec: object, tasks: list) -> str:
     todo = sum(r[3] == "to run" for r in rows)
     lines.append(f"{len(tasks)} runs = {n_variants} variants x {len(tasks) // max(n_variants, 1)} seeds; "
                  f"{todo} to run (dry run: nothing trained)")
+    return "\n".join(lines)
+
+
+def design_text(spec: object) -> str:
+    """The power plan: the smallest p each primary test can reach, the seeds a verdict needs, warnings."""
+    from ganlab.stats.design import design
+    from ganlab.sweep.spec import BASELINE
+
+    n_variants = max(len(spec.variants) - 1, 1)  # type: ignore[attr-defined]
+    plan = spec.analysis  # type: ignore[attr-defined]
+    lines = design(plan, n_variants, len(spec.seeds), len(spec.seeds_of(BASELINE))).lines()  # type: ignore[attr-defined]
+    if plan.sequential is not None:
+        from ganlab.stats.sequential import looks
+
+        lines.append(f"  sequential: looks at {looks(len(spec.seeds), plan.sequential)} seeds "  # type: ignore[attr-defined]
+                     f"({plan.sequential.spending} alpha spending); undecided variants get more seeds")
     return "\n".join(lines)
 
 

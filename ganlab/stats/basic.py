@@ -7,6 +7,7 @@ Every function returns NaN (never raises) when its input is too small to say any
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -15,6 +16,7 @@ from scipy import stats
 LEVEL = 0.95
 
 
+@lru_cache(maxsize=65536)  # integer arguments: a sweep (or a null simulation) asks the same few again and again
 def proportion_ci(k: int, n: int, level: float = LEVEL, method: str = "wilson") -> tuple[float, float]:
     """Interval for a binomial proportion k/n (Wilson score by default, or "exact" = Clopper-Pearson)."""
     if n <= 0:
@@ -23,6 +25,7 @@ def proportion_ci(k: int, n: int, level: float = LEVEL, method: str = "wilson") 
     return (float(ci.low), float(ci.high))
 
 
+@lru_cache(maxsize=65536)
 def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided Fisher exact test of k1/n1 against k2/n2; NaN when an arm is empty."""
     if n1 <= 0 or n2 <= 0:

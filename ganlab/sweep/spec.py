@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 from ganlab.config import GanlabConfig, config_to_dict
 from ganlab.config.load import Lines, flatten, read_yaml, validate
 from ganlab.errors import ConfigError
+from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
 
 BASELINE = "baseline"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -51,6 +52,10 @@ class SweepFile(BaseModel):
     runs_per_gpu: int = Field(1, ge=1)
     # Runs at once; None = what the machine holds (CPU cores, or GPUs x runs_per_gpu). --workers wins.
     workers: int | None = Field(None, ge=1)
+    # How the report decides verdicts (ganlab.stats.plan; docs/report.md explains the defaults).
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
+    # A larger baseline arm (seeds 0..N-1, or the seed list extended): the cheapest way to gain power.
+    baseline_seeds: int | None = Field(None, ge=1)
 
     @field_validator("name")
     @classmethod
@@ -94,10 +99,21 @@ class Sweep:
     runs_per_gpu: int = 1
     workers: int | None = None
     set_overrides: dict[str, Any] = field(default_factory=dict)
+    analysis: AnalysisPlan = field(default_factory=AnalysisPlan)
+    baseline_seeds: tuple[int, ...] | None = None  # None: the baseline runs ``seeds`` like every variant
+    variant_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per-variant (sequential rounds)
+
+    def seeds_of(self, variant: str) -> tuple[int, ...]:
+        """The seeds ``variant`` runs: its own (a sequential round), the baseline's, or the sweep's."""
+        if variant in self.variant_seeds:
+            return self.variant_seeds[variant]
+        if variant == BASELINE and self.baseline_seeds:
+            return self.baseline_seeds
+        return self.seeds
 
     @property
     def n_runs(self) -> int:
-        return len(self.variants) * len(self.seeds)
+        return sum(len(self.seeds_of(v)) for v in self.variants)
 
     def where(self, variant: str) -> str:
         line = self.lines.get(variant)
@@ -157,12 +173,40 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         if name != BASELINE:
             where = f"{source}:{variant_lines[name]}" if variant_lines[name] else source
             configs[name] = validate(base_dict, source, None, flat, override_origin=f"{where}: variant '{name}' sets")
-    sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base,
-                  seeds=tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds),
+    seeds = tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds)
+    _check_analysis(spec, source, lines)
+    sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base, seeds=seeds,
+                  analysis=spec.analysis, baseline_seeds=_baseline_seeds(spec, seeds, source, lines),
                   variants=variants, configs=configs, lines=variant_lines, description=spec.description,
                   runs_per_gpu=spec.runs_per_gpu, workers=spec.workers, set_overrides=set_overrides)
     check_duplicates(sweep, {name: _comparable(cfg) for name, cfg in configs.items()})
     return sweep
+
+
+def _check_analysis(spec: SweepFile, source: str, lines: Lines) -> None:
+    """Endpoint names in ``analysis`` must be failure, time_to_failure or a final metric."""
+    from ganlab.metrics import HIGHER_IS_BETTER
+
+    for where, name in unknown_endpoints(spec.analysis, HIGHER_IS_BETTER):
+        line = lines.get(("analysis", where), 0)
+        at = f"{source}:{line}" if line else source
+        close = difflib.get_close_matches(name, [*EVENT_ENDPOINTS, *HIGHER_IS_BETTER], n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{at}: analysis.{where}: unknown endpoint '{name}'{hint} (valid: "
+                          f"{', '.join([*EVENT_ENDPOINTS, *HIGHER_IS_BETTER])})")
+
+
+def _baseline_seeds(spec: SweepFile, seeds: tuple[int, ...], source: str, lines: Lines) -> tuple[int, ...] | None:
+    """``baseline_seeds: N``: the sweep's seeds, extended by the next unused integers up to N."""
+    n = spec.baseline_seeds
+    if n is None:
+        return None
+    if n < len(seeds):
+        line = lines.get(("baseline_seeds",), 0)
+        raise ConfigError(f"{source}:{line or '?'}: baseline_seeds = {n}: give at least the {len(seeds)} seeds every "
+                          "variant runs (a larger baseline arm), or leave it out")
+    extra = itertools.count(max(seeds) + 1)
+    return (*seeds, *(next(extra) for _ in range(n - len(seeds))))
 
 
 def grid_cells(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
@@ -238,7 +282,8 @@ def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
     where = f"{source}:{line}" if line else source
     dotted = ".".join(loc)
     if err["type"] == "extra_forbidden":
-        valid = list(SweepFile.model_fields)
+        model = {("analysis",): AnalysisPlan, ("analysis", "sequential"): SequentialPlan}.get(loc[:-1], SweepFile)
+        valid = list(model.model_fields)
         close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"{where}: unknown sweep key '{dotted}'{hint} (valid keys: {', '.join(valid)})"
