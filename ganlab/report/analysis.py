@@ -21,7 +21,7 @@ from ganlab.report.load import AUX_METRICS, Sweep
 from ganlab.stats import basic
 from ganlab.stats.design import Design, design
 from ganlab.stats.endpoints import Arm, EndpointResult, compare_endpoint
-from ganlab.stats.plan import EVENT_ENDPOINTS, FAILURE, AnalysisPlan
+from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan
 from ganlab.stats.sequential import look_alpha
 from ganlab.stats.verdict import EQUIVALENT, INCONCLUSIVE, Verdict, decide
 

@@ -97,12 +97,13 @@ def _context(sweep: Sweep, overview: Any, md_name: str, csv_name: str) -> dict[s
     if len(variants) > MAX_CURVE_VARIANTS:
         sweep.notes.append(f"Training curves are drawn for the first {MAX_CURVE_VARIANTS} of {len(variants)} "
                            "variants only, to keep the report fast to build and open.")
+    base_grid = next((s["last"] for s in sections if s["variant"] == overview.baseline), None)
     return {
         "h": header(sweep), "sweep": sweep, "overview": overview, "figs": figs, "sections": sections,
         "diffs": config_diffs(sweep, overview.baseline), "guidelines": guideline_summary(sweep, overview),
         "guideline_defs": GUIDELINES, "notes": sweep.notes, "kind_labels": {ANY: "any failure"},
         "plan": overview.plan, "design": overview.design.lines() if overview.design else [],
-        "seeds_used": seeds_used(sweep, overview), "base_grid": next((s["last"] for s in sections if s["variant"] == overview.baseline), None),
+        "seeds_used": seeds_used(sweep, overview), "base_grid": base_grid,
         "side_by_side": side_by_side, "md_name": md_name, "csv_name": csv_name,
         "generated_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }

@@ -169,6 +169,10 @@ def _split_severity(runs: pd.DataFrame, kinds: list[str]) -> None:
                 warn.append(math.nan)
                 continue
             mine = [e for e in events if isinstance(e, dict) and e.get("kind") == kind]
+            if not mine:  # an onset the events list does not explain (hand-edited or newer columns): a failure
+                fail.append(onset)
+                warn.append(math.nan)
+                continue
             steps = {sev: min((_step(e) for e in mine if (e.get("severity") or "failure") == sev), default=math.nan)
                      for sev in ("failure", "warning")}
             fail.append(steps["failure"])

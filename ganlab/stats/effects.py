@@ -69,7 +69,8 @@ def ratio(x: ArrayLike, y: ArrayLike, level: float = LEVEL) -> Effect:
     ratio by well under 1%. The interval is the exact HL interval mapped back, so it keeps its coverage.
     """
     shift = hodges_lehmann(np.log1p(finite(x)), np.log1p(finite(y)), level)
-    return Effect("ratio", *(float(np.exp(v)) for v in (shift.estimate, shift.lo, shift.hi)), level)
+    est, lo, hi = (float(np.exp(v)) for v in (shift.estimate, shift.lo, shift.hi))
+    return Effect("ratio", est, lo, hi, level)
 
 
 def rmst(times: ArrayLike, observed: ArrayLike, tau: float) -> tuple[float, float]:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ganlab.stats.effects import Effect
 from ganlab.stats.endpoints import BETTER, WORSE, EndpointResult
 from ganlab.stats.multiplicity import Correction, adjust, best_adjusted
 
@@ -51,7 +52,7 @@ def decide(results: Mapping[str, list[EndpointResult]], correction: Correction,
 def _verdict(rs: list[EndpointResult], correction: Correction, m: int, alpha: float) -> Verdict:
     statuses = {r.status for r in rs}
     if not rs:
-        return Verdict(INCONCLUSIVE, "no data", ["No primary endpoint could be compared."])
+        return Verdict(INCONCLUSIVE, "no data", ["No primary endpoint could be compared: no finished runs."])
     decided = [r for r in rs if r.status in (BETTER, WORSE)]
     if {BETTER, WORSE} <= statuses:
         return Verdict(INCONCLUSIVE, MIXED, [sentence(r, correction) for r in decided])
@@ -72,11 +73,12 @@ def sentence(r: EndpointResult, correction: Correction, m: int = 0, alpha: float
     label = _LABEL.get(r.endpoint, r.endpoint)
     effect = f"{e.kind} {_fmt(e.estimate, e.kind)} {_interval(e)}"
     mc = f" +- {r.mc_error:.1g} (Monte Carlo)" if r.mc_error else ""
-    text = (f"{label}: {effect} ({r.detail}; {r.test} p={_p(r.p)}{mc}, {correction.upper() if correction == 'bh' else 'Holm'} "
-            f"p={_p(r.p_adj)}): {r.status}")
+    name = "BH" if correction == "bh" else "Holm"
+    text = f"{label}: {effect} ({r.detail}; {r.test} p={_p(r.p)}{mc}, {name} p={_p(r.p_adj)}): {r.status}"
     if r.status == EQUIVALENT and r.margin is not None:
         eq = r.equivalence
-        text += f", its {round(100 * eq.level)}% interval {_interval(eq)} lies inside the margin {_interval_of(r.margin, e.kind)}"
+        text += (f", its {round(100 * eq.level)}% interval {_interval(eq)} lies inside the margin "
+                 f"{_interval_of(r.margin, e.kind)}")
     elif r.status == "inconclusive" and m and not math.isnan(r.p) and best_adjusted(r.floor, m, correction) >= alpha:
         text += (f", underpowered: the smallest p this test can give here is {_p(r.floor)}, "
                  f"{_p(best_adjusted(r.floor, m, correction))} after correction over {m} comparisons")
@@ -95,12 +97,13 @@ def _fmt(x: float, kind: str) -> str:
     return f"{x:.3g}"
 
 
-def _interval(e: object) -> str:
-    lo, hi, kind = e.lo, e.hi, e.kind  # type: ignore[attr-defined]
-    return _interval_of((lo, hi), kind)
+def _interval(e: Effect) -> str:
+    return _interval_of((e.lo, e.hi), e.kind)
 
 
-def _interval_of(bounds: tuple[float, float], kind: str) -> str:
+def _interval_of(bounds: tuple[float, float] | None, kind: str) -> str:
+    if bounds is None:
+        return "[none]"
     lo, hi = bounds
     if math.isnan(lo) or math.isnan(hi):
         return "[no interval]"

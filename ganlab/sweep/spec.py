@@ -282,7 +282,9 @@ def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
     where = f"{source}:{line}" if line else source
     dotted = ".".join(loc)
     if err["type"] == "extra_forbidden":
-        model = {("analysis",): AnalysisPlan, ("analysis", "sequential"): SequentialPlan}.get(loc[:-1], SweepFile)
+        models: dict[tuple[str, ...], type[BaseModel]] = {("analysis",): AnalysisPlan,
+                                                          ("analysis", "sequential"): SequentialPlan}
+        model = models.get(loc[:-1], SweepFile)
         valid = list(model.model_fields)
         close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""

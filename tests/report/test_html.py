@@ -84,7 +84,7 @@ def test_header_sections_and_guidelines(report):
                    "total compute", "saved by early stopping", "Kaplan-Meier", "Holm", "Config diff"):
         assert needle in text
     guideline2 = re.search(r"2\. Batchnorm in G and D.*?</p>", text, re.S).group(0)
-    assert "no_batchnorm (model.batchnorm=none): failure events in" in guideline2
+    assert "no_batchnorm (model.batchnorm=none): failure-severity events in" in guideline2
     assert "Verdict: worse" in guideline2
     assert "Not tested in this sweep: no variant changes model.fc_hidden." in text
     diff = re.search(r"<h3>no_batchnorm</h3>.*?</table>", text.split("Config diff")[1], re.S).group(0)
@@ -102,7 +102,7 @@ def test_summary_md_and_csv(report):
     csv = pd.read_csv(csv_path)
     assert csv["variant"].tolist() == ["baseline", "no_batchnorm", "relu_in_d"]
     assert {"rate_any", "rate_any_lo", "rate_any_hi", "median_steps_to_failure", "modes_mean", "verdict"} <= set(csv)
-    assert csv.loc[1, "verdict"] == "worse" and csv.loc[0, "runs"] == 6
+    assert csv.loc[1, "verdict"] == "worse" and csv.loc[0, "runs"] == 12
 
 
 def test_no_temp_files_are_left_behind(report):
