@@ -26,12 +26,13 @@ def proportion_ci(k: int, n: int, level: float = LEVEL, method: str = "wilson") 
 
 
 @lru_cache(maxsize=65536)
-def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided Fisher exact test of k1/n1 against k2/n2; NaN when an arm is empty."""
+def fisher_p(k1: int, n1: int, k2: int, n2: int, alternative: str = "two-sided") -> float:
+    """Fisher exact test of k1/n1 against k2/n2 (``alternative="greater"``: is k1/n1 the larger rate);
+    NaN when an arm is empty."""
     if n1 <= 0 or n2 <= 0:
         return math.nan
     table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
-    return float(stats.fisher_exact(table).pvalue)
+    return float(stats.fisher_exact(table, alternative=alternative).pvalue)
 
 
 def t_mean_ci(values: ArrayLike, level: float = LEVEL) -> tuple[float, float, float]:

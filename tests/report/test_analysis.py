@@ -97,6 +97,26 @@ def test_warnings_are_not_failures(new_sweep):
     assert row.warnings["any"] == 4 and row.warnings["oscillation"] == 4
 
 
+def test_sequential_plan_sets_each_variants_level_and_the_compute_saved(new_sweep):
+    from ganlab.report.analysis import seeds_used
+    from ganlab.stats.plan import SequentialPlan
+    from ganlab.stats.sequential import spent
+
+    path = new_sweep(variants=TWO, seeds=6)
+    meta = json.loads((path / "sweep.json").read_text())
+    meta["analysis"] = {"sequential": {"max_seeds": 12}}
+    (path / "sweep.json").write_text(json.dumps(meta))
+    sweep = load_sweep(path)
+    overview = analyze(sweep, "baseline")
+    assert overview.plan.sequential == SequentialPlan(max_seeds=12)
+    row = overview.row("no_batchnorm")
+    assert row.alpha == pytest.approx(spent(0.5, 0.05, "obrien-fleming"))  # the first of two looks
+    used = {u["variant"]: u for u in seeds_used(sweep, overview)}
+    runs = sweep.runs[sweep.runs["variant"] == "no_batchnorm"]
+    assert used["no_batchnorm"]["seeds"] == 6
+    assert used["no_batchnorm"]["saved_s"] == pytest.approx(6 * runs["wall_time_s"].mean())
+
+
 def test_csv_cells_that_look_like_formulas_are_escaped():
     frame = pd.DataFrame({"variant": ['=HYPERLINK("http://x")', "+1", "-cmd", "@sum", "\tx", "\rx", "ok"],
                           "effect": [-0.5, 1, 2, 3, 4, 5, 6]})

@@ -127,3 +127,10 @@ def test_t_interval_degenerate_inputs():
     assert all(math.isnan(x) for x in stats.t_mean_ci([]))
     mean, lo, hi = stats.t_mean_ci([2.0, math.nan])
     assert mean == 2.0 and math.isnan(lo) and math.isnan(hi)
+
+
+@pytest.mark.parametrize("table", [(3, 3, 0, 3), (8, 10, 1, 10), (2, 9, 6, 11), (4, 8, 0, 8)])
+def test_one_sided_fisher_is_the_upper_hypergeometric_tail(table):
+    k1, n1, k2, n2 = table
+    ref = sps.hypergeom(n1 + n2, k1 + k2, n1).sf(k1 - 1)  # P(arm 1 gets k1 or more of the failures)
+    assert stats.fisher_p(k1, n1, k2, n2, alternative="greater") == pytest.approx(ref, rel=1e-9)
