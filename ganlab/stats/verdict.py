@@ -54,16 +54,17 @@ def _verdict(rs: list[EndpointResult], correction: Correction, m: int, alpha: fl
     if not rs:
         return Verdict(INCONCLUSIVE, "no data", ["No primary endpoint could be compared: no finished runs."])
     decided = [r for r in rs if r.status in (BETTER, WORSE)]
+    # Every primary endpoint gets its sentence, the ones behind the word first.
+    said = [sentence(r, correction, m, alpha) for r in sorted(rs, key=lambda r: r.status == INCONCLUSIVE)]
     if {BETTER, WORSE} <= statuses:
-        return Verdict(INCONCLUSIVE, MIXED, [sentence(r, correction) for r in decided])
+        return Verdict(INCONCLUSIVE, MIXED, said)
     if decided:
-        return Verdict(decided[0].status, "", [sentence(r, correction) for r in decided])
+        return Verdict(decided[0].status, "", said)
     if statuses == {EQUIVALENT}:
-        return Verdict(EQUIVALENT, "", [sentence(r, correction) for r in rs])
+        return Verdict(EQUIVALENT, "", said)
     open_ = [r for r in rs if r.status == INCONCLUSIVE]
     weak = [r for r in open_ if math.isnan(r.p) or best_adjusted(r.floor, m, correction) >= alpha]
-    reason = UNDERPOWERED if weak else TOO_WIDE
-    return Verdict(INCONCLUSIVE, reason, [sentence(r, correction, m, alpha) for r in open_])
+    return Verdict(INCONCLUSIVE, UNDERPOWERED if weak else TOO_WIDE, said)
 
 
 def sentence(r: EndpointResult, correction: Correction, m: int = 0, alpha: float = math.nan) -> str:
