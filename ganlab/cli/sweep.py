@@ -68,10 +68,12 @@ def dry_run_table(spec: object, tasks: list) -> str:
              json.dumps(t.overrides) if t.overrides else "(base)") for t in tasks]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in [header, *rows]]
-    n_variants = len({t.variant for t in tasks})
+    per_variant = {v: sum(t.variant == v for t in tasks) for v in dict.fromkeys(t.variant for t in tasks)}
     todo = sum(r[3] == "to run" for r in rows)
-    lines.append(f"{len(tasks)} runs = {n_variants} variants x {len(tasks) // max(n_variants, 1)} seeds; "
-                 f"{todo} to run (dry run: nothing trained)")
+    counts = sorted(set(per_variant.values()))
+    seeds = f"{counts[0]} seeds" if len(counts) == 1 else "seeds " + " / ".join(
+        f"{v}: {n}" for v, n in per_variant.items())
+    lines.append(f"{len(tasks)} runs = {len(per_variant)} variants x {seeds}; {todo} to run (dry run: nothing trained)")
     return "\n".join(lines)
 
 

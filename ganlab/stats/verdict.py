@@ -75,7 +75,7 @@ def sentence(r: EndpointResult, correction: Correction, m: int = 0, alpha: float
     effect = f"{e.kind} {_fmt(e.estimate, e.kind)} {_interval(e)}"
     mc = f" +- {r.mc_error:.1g} (Monte Carlo)" if r.mc_error else ""
     name = "BH" if correction == "bh" else "Holm"
-    text = f"{label}: {effect} ({r.detail}; {r.test} p={_p(r.p)}{mc}, {name} p={_p(r.p_adj)}): {r.status}"
+    text = f"{label}: {effect} ({r.detail}; {r.test} {_p_is(r.p)}{mc}, {name} {_p_is(r.p_adj)}): {r.status}"
     if r.status == EQUIVALENT and r.margin is not None:
         eq = r.equivalence
         text += (f", its {round(100 * eq.level)}% interval {_interval(eq)} lies inside the margin "
@@ -111,6 +111,12 @@ def _interval_of(bounds: tuple[float, float] | None, kind: str) -> str:
     if kind == "rate difference":
         return f"[{100 * lo:+.0f}, {100 * hi:+.0f}]"
     return f"[{_fmt(lo, kind)}, {_fmt(hi, kind)}]"
+
+
+def _p_is(p: float) -> str:
+    """"p=0.012" or "p<0.001"."""
+    text = _p(p)
+    return f"p{text}" if text.startswith("<") else f"p={text}"
 
 
 def _p(p: float) -> str:

@@ -78,6 +78,18 @@ def test_overview_has_one_row_per_variant_with_verdicts(report):
     assert rows[0][-1] == "baseline" and rows[1][-1] == "worse"
 
 
+def test_the_answer_comes_first_and_exploratory_tables_are_collapsed(report):
+    _, text = report
+    order = [text.index(s) for s in ('id="answer"', 'alt="forest plot of primary effects"', 'id="verdicts"',
+                                     'alt="baseline samples"', 'id="overview"', 'id="tests"',
+                                     '<details id="exploratory">')]
+    assert order == sorted(order)
+    verdicts = re.search(r'<ul id="verdicts">.*?</ul>\s*</li>\s*</ul>', text, re.S).group(0)
+    assert "failure rate: rate difference +" in verdicts and "Fisher exact p" in verdicts and "Holm p" in verdicts
+    assert "no evidence" not in text.lower()
+    assert 'alt="score distributions"' in text and "runs with warnings" in text
+
+
 def test_header_sections_and_guidelines(report):
     _, text = report
     for needle in ("Sweep report: demo", "0123abcd0123", "ganlab 0.1.0, torch 2.13.0, python 3.11.2", "cpu",
