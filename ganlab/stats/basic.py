@@ -52,6 +52,12 @@ def t_mean_ci(values: ArrayLike, level: float = LEVEL) -> tuple[float, float, fl
     return (mean, mean - half, mean + half)
 
 
+@lru_cache(maxsize=64)
+def z_two_sided(level: float) -> float:
+    """The normal quantile of a two-sided interval at ``level`` (1.96 at 0.95)."""
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
 def censored(times: ArrayLike, observed: ArrayLike) -> stats.CensoredData:
     """Failure times (observed=True) and right-censored times (observed=False) as scipy CensoredData."""
     t = np.asarray(times, dtype=float)

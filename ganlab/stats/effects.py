@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize
 
-from ganlab.stats.basic import LEVEL, finite, km_curve, proportion_ci
+from ganlab.stats.basic import LEVEL, finite, km_curve, proportion_ci, z_two_sided
 from ganlab.stats.exact import u_null_pmf
 
 
@@ -99,7 +99,7 @@ def rmst_difference(t1: ArrayLike, e1: ArrayLike, t2: ArrayLike, e2: ArrayLike, 
     """RMST(arm 1) - RMST(arm 2) up to tau (steps), normal interval with the summed variances."""
     a1, v1 = rmst(t1, e1, tau)
     a2, v2 = rmst(t2, e2, tau)
-    half = float(stats.norm.ppf(0.5 + level / 2)) * math.sqrt(v1 + v2)
+    half = z_two_sided(level) * math.sqrt(v1 + v2)
     return Effect("RMST difference", a1 - a2, a1 - a2 - half, a1 - a2 + half, level)
 
 
@@ -114,7 +114,7 @@ def prob_improvement(u: float, n1: int, n2: int, level: float = LEVEL) -> Effect
     if n1 <= 0 or n2 <= 0 or math.isnan(u):
         return Effect("P(improvement)", math.nan, math.nan, math.nan, level)
     theta = u / (n1 * n2)
-    z2 = float(stats.norm.ppf(0.5 + level / 2)) ** 2
+    z2 = z_two_sided(level) ** 2
     n_star = (n1 + n2) / 2
 
     def gap(th: float) -> float:

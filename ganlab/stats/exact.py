@@ -1,10 +1,11 @@
 """Exact permutation tests: Mann-Whitney (mid-ranks, ties allowed) and the log-rank test, plus their floors.
 
-Both statistics are sums of per-run scores over arm 1 (mid-ranks; log-rank scores), so one engine serves
-both: under the null every split of the pooled scores into n1 + n2 is equally likely. The null is
-enumerated exactly when there are at most ``ENUMERATE_LIMIT`` splits, else drawn by Monte Carlo with
-``MC_RESAMPLES`` resamples (fixed seed, so a report is reproducible) and the Monte Carlo error is returned.
-Null distributions are cached per (pooled scores, n1): a sweep's comparisons share a handful of them.
+Both statistics are sums of per-run scores over arm 1 (mid-ranks; log-rank scores): under the null every
+split of the pooled scores into n1 + n2 is equally likely. Mann-Whitney's doubled mid-ranks are integers,
+so its null is counted exactly for any arm size by dynamic programming over (subset size, score sum).
+The log-rank null is enumerated exactly when there are at most ``ENUMERATE_LIMIT`` splits, else drawn by
+Monte Carlo with ``MC_RESAMPLES`` resamples (fixed seed, so a report is reproducible) and the Monte Carlo
+error is returned. Null distributions are cached per (pooled scores, n1).
 """
 
 from __future__ import annotations
@@ -81,18 +82,39 @@ def perm_test(scores: ArrayLike, n1: int) -> PermTest:
     return PermTest(p, obs, False, math.sqrt(p * (1 - p) / len(devs)))
 
 
+@lru_cache(maxsize=8192)
+def _rank_null(doubled: tuple[int, ...], n1: int) -> np.ndarray:
+    """P(sum of n1 of the pooled doubled mid-ranks = s), s = 0..sum(doubled): every n1-subset counted once.
+
+    f[k, s] = number of k-subsets of the items seen so far with sum s; adding an item of value w moves
+    each (k, s) to (k + 1, s + w).
+    """
+    total = sum(doubled)
+    f = np.zeros((n1 + 1, total + 1))
+    f[0, 0] = 1.0
+    for w in doubled:
+        f[1:, w:] = f[1:, w:] + f[:-1, : total + 1 - w]
+    return f[n1] / f[n1].sum()
+
+
 def mannwhitney(x: ArrayLike, y: ArrayLike) -> tuple[PermTest, float]:
     """Exact two-sided Mann-Whitney test of x against y on mid-ranks, and U = #{x > y} + #{x = y} / 2.
 
-    Ties are handled by permuting the mid-ranks themselves (no normal approximation). NaN values are
+    Ties are handled exactly: the null is the distribution of the arm-1 sum over all splits of the observed
+    mid-ranks (no normal approximation, no Monte Carlo). p = P(|S - E S| >= |s_obs - E S|). NaN values are
     dropped; an empty arm gives (NaN test, NaN).
     """
     a, b = finite(x), finite(y)
     if len(a) == 0 or len(b) == 0:
         return NAN_TEST, math.nan
-    ranks = rankdata(np.r_[a, b])
-    u = float(ranks[: len(a)].sum() - len(a) * (len(a) + 1) / 2)
-    return perm_test(ranks, len(a)), u
+    n1, n = len(a), len(a) + len(b)
+    doubled = np.rint(2 * rankdata(np.r_[a, b])).astype(int)  # mid-ranks are multiples of 1/2
+    u = float(doubled[:n1].sum() / 2 - n1 * (n1 + 1) / 2)
+    centre = n1 * (n + 1)  # E of the doubled sum: the mean doubled rank is n + 1
+    obs = abs(int(doubled[:n1].sum()) - centre)
+    pmf = _rank_null(tuple(sorted(doubled.tolist())), n1)
+    far = np.abs(np.arange(len(pmf)) - centre) >= obs
+    return PermTest(min(1.0, float(pmf[far].sum())), (doubled[:n1].sum() - centre) / 2, True), u
 
 
 def logrank_scores(times: ArrayLike, observed: ArrayLike) -> np.ndarray:

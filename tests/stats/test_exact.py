@@ -110,13 +110,18 @@ def test_logrank_extreme_layout_sits_at_the_floor():
     assert res.p == pytest.approx(2 / 252) and res.statistic > 0
 
 
-def test_large_arms_use_monte_carlo_with_its_error():
+def test_large_arms_stay_exact_for_mann_whitney_and_use_monte_carlo_for_log_rank():
     rng = np.random.default_rng(0)
     x, y = rng.normal(0, 1, 12), rng.normal(0.5, 1, 12)  # C(24, 12) = 2.7e6 splits
     res, _ = exact.mannwhitney(x, y)
-    ref = sps.mannwhitneyu(x, y, method="exact").pvalue  # no ties: scipy's exact null
-    assert not res.exact and 0 < res.mc_error < 0.01
-    assert abs(res.p - ref) < 4 * res.mc_error + 1e-4
+    assert res.exact and res.p == pytest.approx(sps.mannwhitneyu(x, y, method="exact").pvalue, rel=1e-9)
+    t = np.r_[rng.integers(1, 50, 12), rng.integers(20, 80, 12)].astype(float)
+    e = rng.random(24) < 0.7
+    lr = exact.logrank(t[:12], e[:12], t[12:], e[12:])
+    stat, var = o_minus_e(t, e, np.arange(24) < 12)
+    z = stat / math.sqrt(var)
+    assert not lr.exact and 0 < lr.mc_error < 0.01
+    assert abs(lr.p - 2 * sps.norm.sf(abs(z))) < 0.05  # 12 vs 12: the asymptotic test is close by now
 
 
 @pytest.mark.parametrize(("m", "n"), [(1, 1), (3, 4), (5, 5), (2, 7)])
