@@ -149,3 +149,12 @@ def test_sweep_json_baseline_is_the_default(new_sweep, tmp_path):
     (path / "sweep.json").write_text(json.dumps({**meta, "baseline": "ref"}))
     text = build_report(path, tmp_path / "r.html").read_text()
     assert "<td>baseline</td><td>ref</td>" in text
+
+
+def test_summary_csv_escapes_variant_names_that_spreadsheets_would_run(new_sweep, tmp_path):
+    evil = '=HYPERLINK("http://attacker.example","x")'
+    path = new_sweep(variants={"baseline": {}, evil: {"model.batchnorm": "none"}}, seeds=3)
+    out = build_report(path, tmp_path / "r.html")
+    csv = pd.read_csv(companions(out)[1])
+    assert csv.loc[1, "variant"] == "'" + evil
+    assert not any(str(v).startswith(("=", "+", "@")) for v in csv.to_numpy().ravel() if isinstance(v, str))
