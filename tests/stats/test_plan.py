@@ -118,3 +118,16 @@ def test_rounds_add_seeds_only_to_open_variants(tmp_path, monkeypatch):
     assert [len(c["relu-d"]) for c in calls] == [5, 7, 9]
     assert [len(c[BASELINE]) for c in calls] == [5, 7, 9]
     assert calls[-1]["relu-d"] == (0, 1, 2, 3, 4, 5, 6, 7, 8)
+
+
+def test_the_manifest_stores_the_plan_the_report_reads(tmp_path):
+    from ganlab.report.analysis import plan_of
+    from ganlab.report.load import Sweep as Loaded
+    from ganlab.sweep.options import SweepOptions
+    from ganlab.sweep.runner import _manifest
+
+    spec = load(tmp_path, "analysis: {primary: [failure, kl], correction: bh}\nbaseline_seeds: 7\n")
+    manifest = _manifest(spec, SweepOptions(sweep_dir=str(tmp_path), backend="ray"), 0)
+    assert manifest["baseline_seeds"] == list(range(7))
+    loaded = Loaded(tmp_path, manifest, None, [], [])  # type: ignore[arg-type]
+    assert plan_of(loaded) == spec.analysis
