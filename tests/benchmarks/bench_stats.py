@@ -69,3 +69,28 @@ def test_power_pooling_like_shift(benchmark):
     shares = benchmark.pedantic(lambda: {n: power(n, 2000, rng) for n in (5, 6, 8)}, rounds=1, iterations=1)
     print(f"\npower (share of sweeps deciding 'better'): {shares}")
     assert shares[5] == 0.0 and shares[6] >= 0.95
+
+
+def test_null_with_time_to_failure_primary(benchmark):
+    """The log-rank permutation test as a third primary endpoint: censored failure times decide too."""
+    from ganlab.stats.endpoints import compare_endpoint
+    from ganlab.stats.plan import AnalysisPlan
+    from ganlab.stats.verdict import decide
+
+    plan = AnalysisPlan(primary=("failure", "time_to_failure", "modes"))
+
+    def run() -> float:
+        rng = np.random.default_rng(5)
+        alpha = {f"v{i}": plan.alpha for i in range(8)}
+        claims = 0
+        for _ in range(N):
+            base = null_arm(rng, 10)
+            arms = {v: null_arm(rng, 5) for v in alpha}
+            results = {v: [compare_endpoint(e, a, base, plan.alpha, plan.margins.get(e), True) for e in plan.primary]
+                       for v, a in arms.items()}
+            claims += any_claim({v: d.word for v, d in decide(results, plan.correction, alpha).items()})
+        return claims / N
+
+    share = benchmark.pedantic(run, rounds=1, iterations=1)
+    print(f"\nnull, primary failure + time_to_failure + modes, 10-seed baseline: any claim in {share:.4f}")
+    assert share <= bound(N)
