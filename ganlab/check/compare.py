@@ -2,7 +2,8 @@
 
 A variant regresses when (1) it is marked ``must_be_stable`` and shows any event not allowed,
 (2) its rate of runs with an event kind rises in a way a one-sided Fisher exact test supports
-(Holm-corrected across all variant x kind tests, family-wise alpha), or (3) a metric's mean across
+(Holm-corrected across all variant x kind tests, family-wise alpha; both from ``ganlab.stats``, the
+module the report uses), or (3) a metric's mean across
 seeds gets worse than the baseline's by more than the metric's tolerance (direction from
 ``ganlab.metrics.HIGHER_IS_BETTER``).
 """
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import fisher_exact
 
 from ganlab.check.spec import CheckSettings, tolerance_amount
-from ganlab.report.stats import holm
+from ganlab.stats.basic import fisher_p
+from ganlab.stats.multiplicity import holm
 
 
 @dataclass
@@ -57,7 +58,7 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
             b, n_b = before["runs_with_event"].get(kind, 0), before["n_runs"]
             if n_a == 0 or n_b == 0 or a / n_a <= b / n_b:
                 continue
-            p = fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="greater").pvalue
+            p = fisher_p(a, n_a, b, n_b, alternative="greater")
             tests.append((name, float(p), f"{kind} in {a}/{n_a} runs (baseline {b}/{n_b})"))
     for (name, p, text), p_adj in zip(tests, holm([t[1] for t in tests]), strict=True):
         stats = f"one-sided Fisher exact p={p:.3g}, Holm-adjusted p={p_adj:.3g}"

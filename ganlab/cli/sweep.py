@@ -37,9 +37,16 @@ def register(app: typer.Typer) -> None:
         root = out if out is not None else Path(DEFAULT_OUT)
         if dry_run:
             typer.echo(dry_run_table(spec, plan_runs(spec, root.absolute() / spec.name)))
+            typer.echo(design_text(spec))
             return
         try:
-            result = run_sweep(spec, root, workers=workers, backend=backend, ray_address=ray_address)
+            if spec.analysis.sequential is not None:
+                from ganlab.sweep.sequential import run_sequential
+
+                result = run_sequential(spec, root, workers=workers, backend=backend, ray_address=ray_address,
+                                        echo=typer.echo)
+            else:
+                result = run_sweep(spec, root, workers=workers, backend=backend, ray_address=ray_address)
         except KeyboardInterrupt:
             typer.echo(f"sweep {spec.name}: interrupted; run the same command again to resume", err=True)
             raise typer.Exit(130) from None
@@ -76,10 +83,28 @@ def dry_run_table(spec: object, tasks: list) -> str:
              escape(json.dumps(t.overrides)) if t.overrides else "(base)") for t in tasks]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in [header, *rows]]
-    n_variants = len({t.variant for t in tasks})
+    per_variant = {v: sum(t.variant == v for t in tasks) for v in dict.fromkeys(t.variant for t in tasks)}
     todo = sum(r[3] == "to run" for r in rows)
-    lines.append(f"{len(tasks)} runs = {n_variants} variants x {len(tasks) // max(n_variants, 1)} seeds; "
-                 f"{todo} to run (dry run: nothing trained)")
+    counts = sorted(set(per_variant.values()))
+    seeds = f"{counts[0]} seeds" if len(counts) == 1 else "seeds " + " / ".join(
+        f"{v}: {n}" for v, n in per_variant.items())
+    lines.append(f"{len(tasks)} runs = {len(per_variant)} variants x {seeds}; {todo} to run (dry run: nothing trained)")
+    return "\n".join(lines)
+
+
+def design_text(spec: object) -> str:
+    """The power plan: the smallest p each primary test can reach, the seeds a verdict needs, warnings."""
+    from ganlab.stats.design import design
+    from ganlab.sweep.spec import BASELINE
+
+    n_variants = max(len(spec.variants) - 1, 1)  # type: ignore[attr-defined]
+    plan = spec.analysis  # type: ignore[attr-defined]
+    lines = design(plan, n_variants, len(spec.seeds), len(spec.seeds_of(BASELINE))).lines()  # type: ignore[attr-defined]
+    if plan.sequential is not None:
+        from ganlab.stats.sequential import looks
+
+        lines.append(f"  sequential: looks at {looks(len(spec.seeds), plan.sequential)} seeds "  # type: ignore[attr-defined]
+                     f"({plan.sequential.spending} alpha spending); undecided variants get more seeds")
     return "\n".join(lines)
 
 

@@ -1,7 +1,9 @@
-"""Per-variant summaries and the verdict against the baseline, from a loaded ``Sweep``.
+"""Per-variant summaries and the plan-driven verdict against the baseline, from a loaded ``Sweep``.
 
-Only finished runs (completed or failed) enter the statistics. Each endpoint (a failure kind's rate,
-time to first failure, a final metric) is tested variant-vs-baseline and Holm-corrected across variants.
+Only finished runs (completed or failed) enter the statistics, and only failure-severity events count as
+failures. The analysis plan (``analysis:`` of the sweep file, stored in sweep.json) names the primary
+endpoints: they alone decide each variant's verdict (``ganlab.stats.verdict``), corrected over variants x
+primary endpoints. Every other endpoint is exploratory: an effect with its interval, no verdict.
 """
 
 from __future__ import annotations
@@ -9,16 +11,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from ganlab.report import fmt, stats
 from ganlab.report.load import AUX_METRICS, Sweep
+from ganlab.stats import basic
+from ganlab.stats.design import Design, design
+from ganlab.stats.endpoints import Arm, EndpointResult, compare_endpoint
+from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan
+from ganlab.stats.sequential import look_alpha
+from ganlab.stats.verdict import EQUIVALENT, INCONCLUSIVE, Verdict, decide
 
 ANY = "any"
 BASELINE, NO_BASELINE = "baseline", "no baseline"
-BETTER, WORSE, MIXED, SAME = "better", "worse", "mixed", "same"
-NO_EVIDENCE, NOT_ENOUGH = "no evidence", "not enough evidence"
+BETTER, WORSE = "better", "worse"
+__all__ = ["ANY", "BASELINE", "BETTER", "EQUIVALENT", "INCONCLUSIVE", "NO_BASELINE", "WORSE", "analyze", "plan_of"]
 
 
 @cache
@@ -44,29 +54,9 @@ class Rate:
 @dataclass
 class MetricSummary:
     mean: float
-    lo: float
+    lo: float  # 95% Student t interval of the mean across seeds
     hi: float
     n: int
-
-
-@dataclass
-class Comparison:
-    """One test of a variant against the baseline on one endpoint (``rate:<kind>``, ``survival``, ``metric:<m>``)."""
-
-    variant: str
-    endpoint: str
-    label: str
-    test: str
-    p: float
-    detail: str
-    effect: str  # better / worse / same (or higher / lower for a metric with no known direction)
-    p_holm: float = math.nan
-    # No failures in either arm: p = 1, not shown in the report, but still counted in the Holm correction.
-    trivial: bool = False
-
-    @property
-    def significant(self) -> bool:
-        return self.p_holm < stats.ALPHA
 
 
 @dataclass
@@ -76,11 +66,16 @@ class VariantSummary:
     n_finished: int
     n_pending: int
     n_error: int
-    rates: dict[str, Rate]
+    rates: dict[str, Rate]  # failure-severity events only
+    warnings: dict[str, int]  # kind (or "any") -> runs with a warning-severity event of that kind
     median_fail: float
     metrics: dict[str, MetricSummary]
-    verdict: str = NO_EVIDENCE
-    reasons: list[str] = field(default_factory=list)
+    verdict: str = INCONCLUSIVE
+    reason: str = ""  # for inconclusive: underpowered / mixed / interval too wide
+    reasons: list[str] = field(default_factory=list)  # one sentence per primary endpoint behind the verdict
+    primary: list[EndpointResult] = field(default_factory=list)
+    exploratory: list[EndpointResult] = field(default_factory=list)
+    alpha: float = math.nan  # the level its tests used (smaller at an early sequential look)
 
 
 @dataclass
@@ -89,107 +84,128 @@ class Overview:
     kinds: list[str]
     metrics: list[str]
     rows: list[VariantSummary]
-    tests: list[Comparison]
+    plan: AnalysisPlan = field(default_factory=AnalysisPlan)
+    design: Design | None = None
 
     def row(self, variant: str) -> VariantSummary | None:
         return next((r for r in self.rows if r.variant == variant), None)
 
+    @property
+    def tests(self) -> list[EndpointResult]:
+        """Every primary comparison, variant by variant."""
+        return [t for r in self.rows for t in r.primary]
 
-def analyze(sweep: Sweep, baseline: str | None) -> Overview:
+
+def plan_of(sweep: Sweep) -> AnalysisPlan:
+    """The sweep's analysis plan from sweep.json (``analysis``), or the defaults (noted when unreadable)."""
+    raw = sweep.meta.get("analysis")
+    if raw is None:
+        return AnalysisPlan()
+    try:
+        return AnalysisPlan.model_validate(raw)
+    except ValidationError as err:
+        sweep.notes.append(f"sweep.json: analysis could not be read ({err.errors()[0]['msg']}); the default plan "
+                           "is used instead.")
+        return AnalysisPlan()
+
+
+def analyze(sweep: Sweep, baseline: str | None, plan: AnalysisPlan | None = None) -> Overview:
+    plan = plan or plan_of(sweep)
     runs = sweep.runs
     kinds = [ANY, *sweep.kinds]
     metrics = [m for m in sweep.metrics if m not in AUX_METRICS]
     rows = [_summarize(v, runs[runs["variant"] == v], kinds, metrics) for v in sweep.variants]
     base = baseline if baseline in {r.variant for r in rows} else None
-    overview = Overview(base, kinds, metrics, rows, [])
+    overview = Overview(base, kinds, metrics, rows, plan)
     if base is None:
         for row in rows:
             row.verdict = NO_BASELINE
         return overview
-    b = runs[(runs["variant"] == base) & runs["finished"]]
+    b_arm = arm(runs[(runs["variant"] == base) & runs["finished"]])
     others = [r for r in rows if r.variant != base]
+    primary = [e for e in plan.primary if e in EVENT_ENDPOINTS or e in sweep.metrics]
+    missing = [e for e in plan.primary if e not in primary]
+    if missing:
+        sweep.notes.append(f"Primary endpoint(s) {', '.join(missing)} are not in the results; verdicts use "
+                           f"{', '.join(primary) or 'nothing'}.")
+    first = _first_seeds(sweep)
     for row in others:
-        v = runs[(runs["variant"] == row.variant) & runs["finished"]]
-        overview.tests.extend(_compare(row.variant, v, b, kinds, metrics))
-    _holm_by_endpoint(overview.tests)
-    m = sum(1 for r in others if r.n_finished)
-    nb = overview.row(base).n_finished  # type: ignore[union-attr]
-    for row in rows:
-        row.verdict, row.reasons = _verdict(row, base, nb, m, overview.tests)
+        v_arm = arm(runs[(runs["variant"] == row.variant) & runs["finished"]])
+        row.alpha = (look_alpha(row.n_finished, first, plan.sequential, plan.alpha) if plan.sequential
+                     else plan.alpha)
+        row.primary = [_compare(e, v_arm, b_arm, row.alpha, plan) for e in primary] if row.n_finished else []
+        row.exploratory = ([_compare(e, v_arm, b_arm, plan.alpha, plan) for e in _exploratory(plan, metrics)]
+                           if row.n_finished else [])
+    verdicts = decide({r.variant: r.primary for r in others}, plan.correction, {r.variant: r.alpha for r in others})
+    for row in others:
+        _apply(row, verdicts[row.variant])
+    base_row = overview.row(base)
+    assert base_row is not None
+    base_row.verdict = BASELINE
+    n_variants = sum(1 for r in others if r.n_finished) or len(others)
+    seeds = int(np.median([r.n_finished for r in others])) if others and any(r.n_finished for r in others) else 0
+    if seeds and base_row.n_finished:
+        overview.design = design(plan, n_variants, seeds, base_row.n_finished)
     return overview
+
+
+def arm(runs: pd.DataFrame) -> Arm:
+    """The finished runs of one variant as a ``ganlab.stats`` arm."""
+    metrics = {c[len("metric_"):]: runs[c].to_numpy(float) for c in runs.columns if c.startswith("metric_")}
+    tau = float(np.nanmax(runs["steps_total"].to_numpy(float))) if len(runs) and runs["steps_total"].notna().any() \
+        else float(runs["surv_time"].max() if len(runs) else 0.0)
+    return Arm(runs["failed_any"].to_numpy(bool), runs["surv_time"].to_numpy(float), tau, metrics)
+
+
+def _compare(endpoint: str, v: Arm, b: Arm, alpha: float, plan: AnalysisPlan) -> EndpointResult:
+    return compare_endpoint(endpoint, v, b, alpha, plan.margins.get(endpoint), directions().get(endpoint))
+
+
+def _exploratory(plan: AnalysisPlan, metrics: list[str]) -> list[str]:
+    return [e for e in (*EVENT_ENDPOINTS, *metrics) if e not in plan.primary]
+
+
+def _apply(row: VariantSummary, verdict: Verdict) -> None:
+    row.verdict, row.reason, row.reasons = verdict.word, verdict.reason, verdict.sentences
+
+
+def _first_seeds(sweep: Sweep) -> int:
+    seeds = sweep.meta.get("seeds")
+    return len(seeds) if isinstance(seeds, list) and seeds else 1
 
 
 def _summarize(variant: str, runs: pd.DataFrame, kinds: list[str], metrics: list[str]) -> VariantSummary:
     done = runs[runs["finished"]]
     n = len(done)
-    rates = {}
+    rates, warnings = {}, {}
     for kind in kinds:
         k = int(_failed(done, kind).sum())
-        rates[kind] = Rate(k, n, *stats.proportion_ci(k, n))
-    summaries = {m: MetricSummary(*stats.bootstrap_mean_ci(done[f"metric_{m}"]),
-                                  int(done[f"metric_{m}"].notna().sum())) for m in metrics}
+        rates[kind] = Rate(k, n, *basic.proportion_ci(k, n))
+        warnings[kind] = int((done["warned_any"] if kind == ANY else done[f"warn_{kind}"].notna()).sum())
+    summaries = {m: MetricSummary(*basic.t_mean_ci(done[f"metric_{m}"]), int(done[f"metric_{m}"].notna().sum()))
+                 for m in metrics}
     return VariantSummary(variant, len(runs), n, int((~runs["finished"] & (runs["status"] != "error")).sum()),
-                          int((runs["status"] == "error").sum()), rates,
-                          stats.km_median(done["surv_time"], done["failed_any"]), summaries)
+                          int((runs["status"] == "error").sum()), rates, warnings,
+                          basic.km_median(done["surv_time"], done["failed_any"]), summaries)
 
 
 def _failed(runs: pd.DataFrame, kind: str) -> pd.Series:
-    return runs["failed_any"] if kind == ANY else runs[f"onset_{kind}"].notna()
+    return runs["failed_any"] if kind == ANY else runs[f"fail_{kind}"].notna()
 
 
-def _compare(variant: str, v: pd.DataFrame, b: pd.DataFrame, kinds: list[str], metrics: list[str]) -> list[Comparison]:
+def seeds_used(sweep: Sweep, overview: Overview) -> list[dict[str, Any]]:
+    """Sequential sweeps: each variant's finished seeds against the plan's maximum, and the compute that
+    stopping early saved (the seeds not run times the variant's mean wall time per run)."""
+    seq = overview.plan.sequential
+    if seq is None:
+        return []
     out = []
-    for kind in kinds:
-        kv, kb = int(_failed(v, kind).sum()), int(_failed(b, kind).sum())
-        label = "any failure" if kind == ANY else kind
-        rv, rb = kv / max(len(v), 1), kb / max(len(b), 1)
-        out.append(Comparison(variant, f"rate:{kind}", f"{label} rate", "Fisher exact",
-                              stats.fisher_p(kv, len(v), kb, len(b)), f"{kv}/{len(v)} vs {kb}/{len(b)}",
-                              SAME if rv == rb else WORSE if rv > rb else BETTER, trivial=kv == kb == 0))
-    p, z = stats.logrank(v["surv_time"], v["failed_any"], b["surv_time"], b["failed_any"])
-    if math.isnan(p) and len(v) and len(b):  # nobody failed in either arm
-        out.append(Comparison(variant, "survival", "time to first failure", "log-rank", 1.0, "no failures", SAME,
-                              trivial=True))
-    elif not math.isnan(p):
-        mv = stats.km_median(v["surv_time"], v["failed_any"])
-        mb = stats.km_median(b["surv_time"], b["failed_any"])
-        effect = SAME if z == 0 else WORSE if z > 0 else BETTER
-        out.append(Comparison(variant, "survival", "time to first failure", "log-rank", p,
-                              f"median {fmt.steps(mv)} vs {fmt.steps(mb)} steps", effect))
-    for m in metrics:
-        xv, xb = v[f"metric_{m}"].dropna(), b[f"metric_{m}"].dropna()
-        if not len(xv) or not len(xb):
-            continue
-        higher = xv.mean() > xb.mean()
-        hib = directions().get(m)
-        effect = ("higher" if higher else "lower") if hib is None else (BETTER if higher == hib else WORSE)
-        effect = SAME if xv.mean() == xb.mean() else effect
-        out.append(Comparison(variant, f"metric:{m}", m, "Mann-Whitney U", stats.mannwhitney_p(xv, xb),
-                              f"mean {fmt.num(xv.mean())} vs {fmt.num(xb.mean())}", effect))
+    for row in overview.rows:
+        runs = sweep.runs[(sweep.runs["variant"] == row.variant) & sweep.runs["finished"]]
+        per_run = float(runs["wall_time_s"].mean()) if len(runs) else math.nan
+        left = max(seq.max_seeds - row.n_finished, 0)
+        out.append({"variant": row.variant, "seeds": row.n_finished, "max_seeds": seq.max_seeds,
+                    "saved_s": left * per_run if left else 0.0, "alpha": row.alpha})
     return out
 
 
-def _holm_by_endpoint(tests: list[Comparison]) -> None:
-    for endpoint in dict.fromkeys(t.endpoint for t in tests):
-        family = [t for t in tests if t.endpoint == endpoint]
-        for t, q in zip(family, stats.holm([t.p for t in family]), strict=True):
-            t.p_holm = float(q)
-
-
-def _verdict(row: VariantSummary, base: str, nb: int, m: int, tests: list[Comparison]) -> tuple[str, list[str]]:
-    if row.variant == base:
-        return BASELINE, []
-    n = row.n_finished
-    if not stats.enough_evidence(n, nb, m):
-        why = (f"{n} vs {nb} finished runs: at least {stats.MIN_RUNS} per arm are needed" if min(n, nb) < stats.MIN_RUNS
-               else f"{n} vs {nb} finished runs: the smallest p-value possible, 1/C({n + nb},{n}) = "
-                    f"{fmt.pval(stats.smallest_p(n, nb))}, times {m} comparisons (Holm) is not below {stats.ALPHA}")
-        return NOT_ENOUGH, [why]
-    hits = [t for t in tests if t.variant == row.variant and t.significant and t.effect in (BETTER, WORSE)]
-    reasons = [f"{t.effect}: {t.label} {t.detail} ({t.test}, Holm {fmt.p_is(t.p_holm)})" for t in hits]
-    effects = {t.effect for t in hits}
-    if effects == {BETTER, WORSE}:
-        return MIXED, reasons
-    if effects:
-        return effects.pop(), reasons
-    return NO_EVIDENCE, [f"no test reached Holm-corrected p < {stats.ALPHA} ({n} vs {nb} finished runs)"]

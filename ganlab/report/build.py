@@ -11,11 +11,11 @@ import jinja2
 
 from ganlab.errors import DataError
 from ganlab.io import atomic_write_text
-from ganlab.report import figures, fmt, stats
-from ganlab.report.analysis import ANY, analyze
+from ganlab.report import figures, fmt
+from ganlab.report.analysis import ANY, analyze, seeds_used
 from ganlab.report.grids import variant_grids
 from ganlab.report.load import Sweep, load_sweep
-from ganlab.report.summary import header, markdown, overview_frame
+from ganlab.report.summary import csv_safe, header, markdown, overview_frame
 from ganlab.report.text import GUIDELINES, config_diffs, guideline_summary
 
 # Per-variant training-curve figures beyond this many variants are left out (and the report says so).
@@ -51,7 +51,7 @@ def build_report(sweep_dir: str | Path, out_html: str | Path | None = None, base
     html = _environment().get_template("report.html.j2").render(**context)
     atomic_write_text(out, html)
     atomic_write_text(md_path, markdown(sweep, overview, out.name))
-    atomic_write_text(csv_path, overview_frame(overview).to_csv(index=False))
+    atomic_write_text(csv_path, csv_safe(overview_frame(overview)).to_csv(index=False))
     return out
 
 
@@ -73,29 +73,38 @@ def _context(sweep: Sweep, overview: Any, md_name: str, csv_name: str) -> dict[s
     variants = sweep.variants
     colors = figures.palette(variants)
     kind_colors = figures.palette(sweep.kinds)
+    primary_metrics = [e for e in overview.plan.primary if e in overview.metrics] or overview.metrics[:1]
     figs = {
+        "forest": _safe(sweep, "forest plot", figures.forest, overview),
+        "profiles": _safe(sweep, "score distributions", figures.profiles, sweep, variants, primary_metrics, colors),
         "heatmap": _safe(sweep, "failure heatmap", figures.heatmap, overview),
         "survival": _safe(sweep, "survival curves", figures.survival, sweep, variants, colors),
         "metrics": _safe(sweep, "metric plot", figures.metric_points, sweep, variants, overview.metrics),
     }
     sections = []
+    side_by_side: list[tuple[str, Any]] = []
     for i, variant in enumerate(variants):
         drawn = None
         if i < MAX_CURVE_VARIANTS:
             drawn = _safe(sweep, f"curves of {variant}", figures.curves, sweep, variant, kind_colors)
         curve, n_logs = drawn or (None, 0)
         last, onset, grid_note = variant_grids(sweep, variant)
+        if variant != overview.baseline and last is not None:
+            side_by_side.append((variant, last))
         sections.append({"variant": variant, "row": overview.row(variant), "curves": curve, "n_logs": n_logs,
                          "last": last, "onset": onset, "grid_note": grid_note, "overrides": sweep.overrides(variant),
                          "curves_skipped": i >= MAX_CURVE_VARIANTS})
     if len(variants) > MAX_CURVE_VARIANTS:
         sweep.notes.append(f"Training curves are drawn for the first {MAX_CURVE_VARIANTS} of {len(variants)} "
                            "variants only, to keep the report fast to build and open.")
+    base_grid = next((s["last"] for s in sections if s["variant"] == overview.baseline), None)
     return {
         "h": header(sweep), "sweep": sweep, "overview": overview, "figs": figs, "sections": sections,
         "diffs": config_diffs(sweep, overview.baseline), "guidelines": guideline_summary(sweep, overview),
         "guideline_defs": GUIDELINES, "notes": sweep.notes, "kind_labels": {ANY: "any failure"},
-        "alpha": stats.ALPHA, "min_runs": stats.MIN_RUNS, "md_name": md_name, "csv_name": csv_name,
+        "plan": overview.plan, "design": overview.design.lines() if overview.design else [],
+        "seeds_used": seeds_used(sweep, overview), "base_grid": base_grid,
+        "side_by_side": side_by_side, "md_name": md_name, "csv_name": csv_name,
         "generated_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
 

@@ -19,9 +19,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ganlab.report import stats
 from ganlab.report.analysis import ANY, Overview
 from ganlab.report.load import Sweep, read_log
+from ganlab.stats import basic
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -139,7 +139,7 @@ def survival(sweep: Sweep, variants: Sequence[str], colors: dict[str, tuple]) ->
         runs = done[done["variant"] == v]
         if runs.empty:
             continue
-        t, s = stats.km_curve(runs["surv_time"], runs["failed_any"])
+        t, s = basic.km_curve(runs["surv_time"], runs["failed_any"])
         ax.step(np.r_[0.0, t], np.r_[1.0, s], where="post", color=colors[v], label=f"{v} (n={len(runs)})")
         cens = runs.loc[~runs["failed_any"], "surv_time"].to_numpy(float)
         if len(cens):
@@ -199,4 +199,82 @@ def heatmap(overview: Overview) -> str | None:
                 linewidths=0.5, annot_kws={"fontsize": 7})
     ax.tick_params(axis="x", rotation=30)
     ax.set_ylabel("")
+    return to_uri(fig)
+
+
+_NULL = {"ratio": 1.0}
+_UNITS = {"rate difference": "failure rate difference (variant - baseline)", "ratio": "ratio variant / baseline",
+          "shift": "shift variant - baseline", "RMST difference": "RMST difference (steps)"}
+
+
+@_styled
+def forest(overview: Overview) -> str | None:
+    """The answer first: each variant's primary effects against the baseline, one panel per endpoint.
+
+    A dot is the estimate, the bar its 95% interval, the grey band the equivalence margin, the dashed
+    line "no difference". Rate differences are drawn in points, ratios on a log axis.
+    """
+    rows = [r for r in overview.rows if r.primary]
+    if not rows:
+        return None
+    endpoints = list(dict.fromkeys(t.endpoint for r in rows for t in r.primary))
+    colors = {"better": "#2a9d3f", "worse": "#d62728", "equivalent": "#1f77b4", "inconclusive": "0.35"}
+    fig = _figure(3.4 * len(endpoints), 0.9 + 0.32 * len(rows))
+    axes = np.atleast_1d(fig.subplots(1, len(endpoints), sharey=True, squeeze=False)).ravel()
+    ypos = np.arange(len(rows))
+    for ax, endpoint in zip(axes, endpoints, strict=True):
+        results = [next((t for t in r.primary if t.endpoint == endpoint), None) for r in rows]
+        kind = next(t.effect.kind for t in results if t is not None)
+        scale = 100.0 if kind == "rate difference" else 1.0
+        margin = next((t.margin for t in results if t is not None and t.margin is not None), None)
+        if margin is not None and kind != "shift":  # a shift's margin differs by baseline median: drawn per row
+            ax.axvspan(margin[0] * scale, margin[1] * scale, color="0.9", zorder=0)
+        ax.axvline(_NULL.get(kind, 0.0) * scale, color="0.4", linestyle="--", linewidth=0.8)
+        for y, t in zip(ypos, results, strict=True):
+            if t is None or not np.isfinite(t.effect.estimate):
+                continue
+            e, c = t.effect, colors.get(t.status, "0.35")
+            lo, hi = (e.lo if np.isfinite(e.lo) else np.nan), (e.hi if np.isfinite(e.hi) else np.nan)
+            if t.margin is not None and kind == "shift":
+                ax.plot([t.margin[0], t.margin[1]], [y, y], color="0.85", linewidth=7, solid_capstyle="butt", zorder=0)
+            ax.plot([lo * scale, hi * scale], [y, y], color=c, linewidth=1.6)
+            ax.plot([e.estimate * scale], [y], "o", color=c, markersize=5)
+        if kind == "ratio":
+            ax.set_xscale("log")
+        ax.set_title(endpoint)
+        ax.set_xlabel(_UNITS.get(kind, kind) + (" (points)" if scale == 100 else ""))
+    axes[0].set_yticks(ypos, [f"{r.variant}: {r.verdict}" for r in rows])
+    axes[0].set_ylim(len(rows) - 0.5, -0.5)
+    return to_uri(fig)
+
+
+@_styled
+def profiles(sweep: Sweep, variants: Sequence[str], metrics: Sequence[str],
+             colors: dict[str, tuple]) -> str | None:
+    """rliable-style score distributions: per variant, the fraction of runs scoring above tau, for each metric.
+
+    Lower-is-better metrics are drawn as the fraction of runs below tau, so a curve further right (or up)
+    is always better. One panel per metric.
+    """
+    from ganlab.report.analysis import directions
+
+    done = sweep.runs[sweep.runs["finished"]]
+    metrics = [m for m in metrics if f"metric_{m}" in done and done[f"metric_{m}"].notna().any()]
+    if not metrics:
+        return None
+    fig = _figure(3.4 * len(metrics), 2.8)
+    axes = np.atleast_1d(fig.subplots(1, len(metrics), squeeze=False)).ravel()
+    for ax, m in zip(axes, metrics, strict=True):
+        higher = directions().get(m, True)
+        for v in variants:
+            x = np.sort(basic.finite(done.loc[done["variant"] == v, f"metric_{m}"]))
+            if not len(x):
+                continue
+            frac = 1 - np.arange(len(x)) / len(x) if higher else np.arange(1, len(x) + 1) / len(x)
+            ax.step(x, frac, where="pre" if higher else "post", color=colors.get(v, "0.3"), label=v, linewidth=1.2)
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_title(m)
+        ax.set_xlabel(f"tau ({'higher' if higher else 'lower'} is better)")
+        ax.set_ylabel(f"fraction of runs with {m} {'>' if higher else '<'} tau")
+    axes[-1].legend(loc="best", frameon=False)
     return to_uri(fig)

@@ -48,7 +48,7 @@ def variant_grids(sweep: Sweep, variant: str) -> tuple[Grid | None, Grid | None,
         notes.append("no run of this variant failed" if sweep.kinds else "no failure onsets recorded")
     else:
         run = failing.iloc[0]
-        kind = next(k for k in sweep.kinds if run[f"onset_{k}"] == run["fail_step"])
+        kind = next(k for k in sweep.kinds if run[f"fail_{k}"] == run["fail_step"])
         at = int(run["fail_step"])
         files = sample_files(run["path"])
         after = [s for s in files if s >= at]

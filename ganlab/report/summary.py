@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganlab.report import fmt, stats
+from ganlab.report import fmt
 from ganlab.report.analysis import ANY, Overview
 from ganlab.report.load import Sweep, first_run_info
 
@@ -55,14 +55,35 @@ def overview_frame(overview: Overview) -> pd.DataFrame:
             r = row.rates[kind]
             rec.update({f"failures_{kind}": r.k, f"rate_{kind}": r.rate, f"rate_{kind}_lo": r.lo,
                         f"rate_{kind}_hi": r.hi})
+            rec[f"warnings_{kind}"] = row.warnings[kind]
         rec["median_steps_to_failure"] = row.median_fail
         for m in overview.metrics:
             s = row.metrics[m]
             rec.update({f"{m}_mean": s.mean, f"{m}_lo": s.lo, f"{m}_hi": s.hi, f"{m}_n": s.n})
         rec["verdict"] = row.verdict
+        rec["verdict_reason"] = row.reason
         rec["verdict_reasons"] = " | ".join(row.reasons)
+        for t in row.primary:
+            e = t.effect
+            rec.update({f"{t.endpoint}_effect": e.estimate, f"{t.endpoint}_effect_lo": e.lo,
+                        f"{t.endpoint}_effect_hi": e.hi, f"{t.endpoint}_p": t.p, f"{t.endpoint}_p_adj": t.p_adj})
         records.append(rec)
     return pd.DataFrame.from_records(records)
+
+
+# A cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed by a quote (').
+
+    Numbers stay numbers (a negative effect is not text); only strings are escaped, as OWASP advises.
+    """
+    def cell(value: Any) -> Any:
+        return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+    return frame.apply(lambda col: col.map(cell) if col.dtype == object else col)
 
 
 def markdown(sweep: Sweep, overview: Overview, html_name: str) -> str:
@@ -84,11 +105,15 @@ def markdown(sweep: Sweep, overview: Overview, html_name: str) -> str:
         if metric:
             s = row.metrics[metric]
             cells.append(f"{fmt.num(s.mean)} {fmt.interval(s.lo, s.hi)}".strip())
-        cells.append(f"**{row.verdict}**" if row.verdict in ("better", "worse", "mixed") else row.verdict)
+        word = f"{row.verdict} ({row.reason})" if row.reason else row.verdict
+        cells.append(f"**{word}**" if row.verdict in ("better", "worse") else word)
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Verdicts: Fisher exact (failure rates), log-rank (time to failure) and Mann-Whitney U "
-              f"(final metrics) against the baseline, Holm-corrected across variants, alpha {stats.ALPHA}; "
-              f"fewer than {stats.MIN_RUNS} finished runs per arm is never called a difference."]
+    plan = overview.plan
+    lines += ["", f"Verdicts come from the primary endpoints ({', '.join(plan.primary)}) against the baseline: exact "
+              f"tests, {plan.correction} correction over variants x primary endpoints, alpha {plan.alpha:g}; "
+              "equivalent = the (1 - 2 alpha) interval inside the margin; inconclusive says why."]
+    if overview.design is not None and not overview.design.can_decide:
+        lines += ["", _md(overview.design.lines()[-1].strip())]
     if sweep.notes:
         lines += ["", "Missing or incomplete: " + _md(" ".join(sweep.notes[:5]))
                   + (f" (+{len(sweep.notes) - 5} more in the report)" if len(sweep.notes) > 5 else "")]

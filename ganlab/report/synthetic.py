@@ -41,7 +41,8 @@ _BASE_CONFIG: dict[str, Any] = {
 
 def make_sweep(root: str | Path, variants: dict[str, dict[str, Any]] | None = None, seeds: int = 5,
                steps: int = 400, fail: dict[str, float] | None = None, *, name: str = "synthetic",
-               checkpoint_every: int = 100, pending: int = 0, errored: int = 0, seed: int = 0) -> Path:
+               checkpoint_every: int = 100, pending: int = 0, errored: int = 0, seed: int = 0,
+               baseline_seeds: int | None = None, warn: float = 0.15) -> Path:
     """Write a finished (or, with ``pending``/``errored``, partial) synthetic sweep into ``root``; return it.
 
     ``fail[variant]`` is the chance that a run of that variant has a failure event (default 0.2). The last
@@ -50,24 +51,25 @@ def make_sweep(root: str | Path, variants: dict[str, dict[str, Any]] | None = No
     root = Path(root)
     variants = DEFAULT_VARIANTS if variants is None else variants
     fail = DEFAULT_FAIL if fail is None else fail
-    rng = np.random.default_rng(seed)
-    plan = [(v, s) for v in variants for s in range(seeds)]
+    rng, warn_rng = np.random.default_rng(seed), np.random.default_rng(seed + 10_000)
+    plan = [(v, s) for v in variants for s in range(baseline_seeds if v == "baseline" and baseline_seeds else seeds)]
     rows = []
     for i, (variant, s) in enumerate(plan):
         status = "pending" if i >= len(plan) - pending else "error" if i >= len(plan) - pending - errored else None
         rows.append(_run(root, variant, s, variants[variant], steps, fail.get(variant, 0.2), checkpoint_every,
-                         status, rng))
+                         status, rng, warn_rng.random() < warn))
     meta = {"name": name, "sweep_file": f"{name}.yaml", "sweep_hash": "0" * 12,
             "versions": {"ganlab": "0.1.0", "torch": "2.13.0", "python": "3.11.2"}, "git_commit": "0123abcd" * 5,
             "started_at": "2025-01-01T10:00:00+0000", "finished_at": "2025-01-01T11:00:00+0000", "backend": "local",
-            "workers": 2, "baseline": "baseline", "variants": variants, "n_runs": len(plan), "device": "cpu"}
+            "workers": 2, "baseline": "baseline", "variants": variants, "n_runs": len(plan), "device": "cpu",
+            "seeds": list(range(seeds))}
     atomic_write_json(root / "sweep.json", meta)
     pd.DataFrame(rows).to_parquet(root / "results.parquet", index=False)
     return root
 
 
 def _run(root: Path, variant: str, seed: int, overrides: dict[str, Any], steps: int, p_fail: float,
-         checkpoint_every: int, status: str | None, rng: np.random.Generator) -> dict[str, Any]:
+         checkpoint_every: int, status: str | None, rng: np.random.Generator, warned: bool = False) -> dict[str, Any]:
     rid = hashlib.sha256(f"{variant}/{seed}".encode()).hexdigest()[:12]
     rel = f"runs/{rid}"
     run_dir = root / rel
@@ -95,10 +97,13 @@ def _run(root: Path, variant: str, seed: int, overrides: dict[str, Any], steps: 
             row["stop_reason"] = f"stopped at step {done} by {next(iter(onsets))}"
         _write_run_dir(run_dir, variant, seed, overrides, done, onsets, step_time, checkpoint_every,
                        row["status"], rng)
-    events = [{"kind": k, "step": int(s), "severity": "failure"} for k, s in onsets.items()]
-    row.update(events=json.dumps(events), event_kinds=",".join(onsets))
+    events: list[dict[str, Any]] = [{"kind": k, "step": int(s), "severity": "failure"} for k, s in onsets.items()]
+    warning_step = float(steps // 4)
+    if warned and status != "pending":
+        events.append({"kind": "oscillation", "step": int(warning_step), "severity": "warning"})
+    row.update(events=json.dumps(events), event_kinds=",".join(dict.fromkeys(e["kind"] for e in events)))
     for kind in KINDS:
-        row[f"onset_{kind}"] = onsets.get(kind, np.nan)
+        row[f"onset_{kind}"] = min((float(e["step"]) for e in events if e["kind"] == kind), default=np.nan)
     row.update({f"metric_{m}": v for m, v in _final_metrics(bool(onsets), row["status"], rng).items()})
     return row
 

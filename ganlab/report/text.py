@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganlab.config.load import flatten
-from ganlab.report import fmt, stats
-from ganlab.report.analysis import ANY, NOT_ENOUGH, Overview
+from ganlab.report import fmt
+from ganlab.report.analysis import ANY, Overview
 from ganlab.report.load import Sweep, read_config
 
 # The five DCGAN guidelines (Radford et al. 2016) and the config keys that break each one.
@@ -83,31 +83,18 @@ def _sentence(sweep: Sweep, overview: Overview, variant: str, keys: list[str], o
     if row.n_finished == 0:
         return f"{parts[0]} no finished runs yet."
     r, b = row.rates[ANY], base.rates[ANY]
-    rate_test = _test(overview, variant, f"rate:{ANY}")
-    parts.append(f"failure events in {r.k}/{r.n} runs ({fmt.pct(r.rate)}, 95% CI {fmt.interval(r.lo, r.hi, True)}) "
-                 f"vs {b.k}/{b.n} for the baseline{rate_test};")
+    parts.append(f"failure-severity events in {r.k}/{r.n} runs ({fmt.pct(r.rate)}, 95% CI "
+                 f"{fmt.interval(r.lo, r.hi, True)}) vs {b.k}/{b.n} for the baseline;")
     kinds = sorted(((row.rates[k].k, k) for k in overview.kinds if k != ANY and row.rates[k].k), reverse=True)
     if kinds:
         parts.append(f"most often {kinds[0][1]} ({kinds[0][0]}/{r.n});")
-    parts.append(f"median steps to first failure {fmt.steps(row.median_fail)} vs {fmt.steps(base.median_fail)}"
-                 f"{_test(overview, variant, 'survival')}.")
-    metric = next((m for m in _HEADLINE if m in overview.metrics), overview.metrics[0] if overview.metrics else None)
-    if metric is not None:
-        mv, mb = row.metrics[metric], base.metrics[metric]
-        test = _test(overview, variant, f"metric:{metric}")
-        parts.append(f"Final {metric} {fmt.num(mv.mean)} vs {fmt.num(mb.mean)}{test}.")
-    verdict = row.verdict if row.verdict != NOT_ENOUGH else (
-        f"not enough evidence ({row.reasons[0] if row.reasons else f'fewer than {stats.MIN_RUNS} runs'})")
-    parts.append(f"Verdict: {verdict}.")
+    parts.append(f"median steps to first failure {fmt.steps(row.median_fail)} vs {fmt.steps(base.median_fail)}.")
+    why = f" ({row.reason})" if row.reason else ""
+    parts.append(f"Verdict: {row.verdict}{why}" + (f": {'; '.join(row.reasons)}." if row.reasons else "."))
     others = sorted(set(overrides) - set(own) - {"seed"})
     if others:
         parts.append(f"It also changes {', '.join(others)}, so the effect is not this guideline's alone.")
     return " ".join(parts)
-
-
-def _test(overview: Overview, variant: str, endpoint: str) -> str:
-    t = next((t for t in overview.tests if t.variant == variant and t.endpoint == endpoint), None)
-    return "" if t is None else f" ({t.test}, Holm {fmt.p_is(t.p_holm)})"
 
 
 def _config(sweep: Sweep, variant: str) -> dict[str, Any] | None:

@@ -39,7 +39,7 @@ def plan_runs(sweep: Sweep, sweep_dir: str | Path) -> list[RunTask]:
     check_duplicates(sweep, {name: run_id(cfg) for name, cfg in resolved.items()})
     tasks = []
     for name, config in resolved.items():
-        for seed in sweep.seeds:
+        for seed in sweep.seeds_of(name):
             seeded = config.model_copy(update={"seed": seed})
             rid = run_id(seeded)
             tasks.append(RunTask(variant=name, seed=seed, run_id=rid, overrides=dict(sweep.variants[name]),

@@ -141,7 +141,8 @@ def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int) -> dict[str, Any
         "started_at": timestamp(), "finished_at": None, "status": "running", "backend": options.backend,
         "workers": workers, "runs_per_gpu": options.runs_per_gpu, "threads": threads, "gpus": gpus,
         "baseline": BASELINE, "variants": sweep.variants, "seeds": list(sweep.seeds), "n_runs": sweep.n_runs,
-        "n_to_run": n_todo,
+        "n_to_run": n_todo, "analysis": sweep.analysis.model_dump(mode="json"),
+        "baseline_seeds": list(sweep.baseline_seeds) if sweep.baseline_seeds else None,
     }
 
 

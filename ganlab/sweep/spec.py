@@ -24,6 +24,7 @@ from ganlab.config import GanlabConfig, config_to_dict
 from ganlab.config.load import Lines, flatten, read_yaml, validate
 from ganlab.config.messages import format_validation_error, quote
 from ganlab.errors import ConfigError
+from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
 
 BASELINE = "baseline"
 # Runs a sweep may expand to unless its file raises `max_runs:`; counted before anything is expanded,
@@ -57,6 +58,10 @@ class SweepFile(BaseModel):
     workers: int | None = Field(None, ge=1, le=4096)
     # The most runs this sweep may expand to; raise it deliberately for a bigger sweep.
     max_runs: int = Field(MAX_RUNS, ge=1, le=10_000_000)
+    # How the report decides verdicts (ganlab.stats.plan; docs/report.md explains the defaults).
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
+    # A larger baseline arm (seeds 0..N-1, or the seed list extended): the cheapest way to gain power.
+    baseline_seeds: int | None = Field(None, ge=1, le=10_000_000)
 
     @field_validator("name")
     @classmethod
@@ -102,10 +107,21 @@ class Sweep:
     runs_per_gpu: int = 1
     workers: int | None = None
     set_overrides: dict[str, Any] = field(default_factory=dict)
+    analysis: AnalysisPlan = field(default_factory=AnalysisPlan)
+    baseline_seeds: tuple[int, ...] | None = None  # None: the baseline runs ``seeds`` like every variant
+    variant_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per-variant (sequential rounds)
+
+    def seeds_of(self, variant: str) -> tuple[int, ...]:
+        """The seeds ``variant`` runs: its own (a sequential round), the baseline's, or the sweep's."""
+        if variant in self.variant_seeds:
+            return self.variant_seeds[variant]
+        if variant == BASELINE and self.baseline_seeds:
+            return self.baseline_seeds
+        return self.seeds
 
     @property
     def n_runs(self) -> int:
-        return len(self.variants) * len(self.seeds)
+        return sum(len(self.seeds_of(v)) for v in self.variants)
 
     def where(self, variant: str) -> str:
         line = self.lines.get(variant)
@@ -173,12 +189,40 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         if name != BASELINE:
             where = f"{source}:{variant_lines[name]}" if variant_lines[name] else source
             configs[name] = validate(base_dict, source, None, flat, override_origin=f"{where}: variant '{name}' sets")
-    sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base,
-                  seeds=tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds),
+    seeds = tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds)
+    _check_analysis(spec, source, lines)
+    sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base, seeds=seeds,
+                  analysis=spec.analysis, baseline_seeds=_baseline_seeds(spec, seeds, source, lines),
                   variants=variants, configs=configs, lines=variant_lines, description=spec.description,
                   runs_per_gpu=spec.runs_per_gpu, workers=spec.workers, set_overrides=set_overrides)
     check_duplicates(sweep, {name: _comparable(cfg) for name, cfg in configs.items()})
     return sweep
+
+
+def _check_analysis(spec: SweepFile, source: str, lines: Lines) -> None:
+    """Endpoint names in ``analysis`` must be failure, time_to_failure or a final metric."""
+    from ganlab.metrics import HIGHER_IS_BETTER
+
+    for where, name in unknown_endpoints(spec.analysis, HIGHER_IS_BETTER):
+        line = lines.get(("analysis", where), 0)
+        at = f"{source}:{line}" if line else source
+        close = difflib.get_close_matches(name, [*EVENT_ENDPOINTS, *HIGHER_IS_BETTER], n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{at}: analysis.{where}: unknown endpoint '{name}'{hint} (valid: "
+                          f"{', '.join([*EVENT_ENDPOINTS, *HIGHER_IS_BETTER])})")
+
+
+def _baseline_seeds(spec: SweepFile, seeds: tuple[int, ...], source: str, lines: Lines) -> tuple[int, ...] | None:
+    """``baseline_seeds: N``: the sweep's seeds, extended by the next unused integers up to N."""
+    n = spec.baseline_seeds
+    if n is None:
+        return None
+    if n < len(seeds):
+        line = lines.get(("baseline_seeds",), 0)
+        raise ConfigError(f"{source}:{line or '?'}: baseline_seeds = {n}: give at least the {len(seeds)} seeds every "
+                          "variant runs (a larger baseline arm), or leave it out")
+    extra = itertools.count(max(seeds) + 1)
+    return (*seeds, *(next(extra) for _ in range(n - len(seeds))))
 
 
 def grid_cells(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
@@ -250,14 +294,16 @@ def _check_size(spec: SweepFile, source: str, lines: Lines) -> None:
     """Refuse a sweep of more than ``max_runs`` runs, counted without expanding the grid or the seeds."""
     n_seeds = spec.seeds if isinstance(spec.seeds, int) else len(spec.seeds)
     cells = math.prod(len(values) for values in spec.grid.values()) if spec.grid else 0
-    n_runs = (1 + len(spec.variants) + cells) * n_seeds
+    # The baseline arm may be larger (`baseline_seeds`); it is never smaller than the others.
+    n_runs = (len(spec.variants) + cells) * n_seeds + max(n_seeds, spec.baseline_seeds or 0)
     if n_runs > spec.max_runs:
         line = lines.get(("max_runs",)) or lines.get(("seeds",)) or lines.get(("grid",))
         where = f"{source}:{line}" if line else source
         count = f"{n_runs:,}" if n_runs < 10**15 else f"about 10^{len(str(n_runs)) - 1}"
-        raise ConfigError(f"{where}: the sweep has {count} runs ((1 + {len(spec.variants)} variants + "
+        raise ConfigError(f"{where}: the sweep has {count} runs (({len(spec.variants)} variants + "
                           f"{cells if cells < 10**15 else 'too many'} grid cells) x "
-                          f"{n_seeds if n_seeds < 10**15 else 'too many'} seeds), more than max_runs = "
+                          f"{n_seeds if n_seeds < 10**15 else 'too many'} seeds, plus the baseline's), "
+                          f"more than max_runs = "
                           f"{spec.max_runs:,}; shrink it, or raise `max_runs:` in the sweep file if you mean it")
 
 
@@ -267,5 +313,11 @@ def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
         return f"{source}: the sweep file needs {quote(loc)}"
     if err["loc"][:1] == ("seeds",) and err["type"] != "value_error":
         err = {**err, "msg": "give a count N (seeds 0..N-1) or a list of distinct integer seeds"}
-    return format_validation_error(err, source, lines, lambda path: [] if path else list(SweepFile.model_fields),
-                                   what="sweep key")
+    return format_validation_error(err, source, lines, _valid_keys, what="sweep key")
+
+
+def _valid_keys(path: tuple[str, ...]) -> list[str]:
+    models: dict[tuple[str, ...], type[BaseModel]] = {(): SweepFile, ("analysis",): AnalysisPlan,
+                                                      ("analysis", "sequential"): SequentialPlan}
+    model = models.get(path)
+    return list(model.model_fields) if model is not None else []

@@ -78,13 +78,25 @@ def test_overview_has_one_row_per_variant_with_verdicts(report):
     assert rows[0][-1] == "baseline" and rows[1][-1] == "worse"
 
 
+def test_the_answer_comes_first_and_exploratory_tables_are_collapsed(report):
+    _, text = report
+    order = [text.index(s) for s in ('id="answer"', 'alt="forest plot of primary effects"', 'id="verdicts"',
+                                     'alt="baseline samples"', 'id="overview"', 'id="tests"',
+                                     '<details id="exploratory">')]
+    assert order == sorted(order)
+    verdicts = re.search(r'<ul id="verdicts">.*?</ul>\s*</li>\s*</ul>', text, re.S).group(0)
+    assert "failure rate: rate difference +" in verdicts and "Fisher exact p" in verdicts and "Holm p" in verdicts
+    assert "no evidence" not in text.lower()
+    assert 'alt="score distributions"' in text and "runs with warnings" in text
+
+
 def test_header_sections_and_guidelines(report):
     _, text = report
     for needle in ("Sweep report: demo", "0123abcd0123", "ganlab 0.1.0, torch 2.13.0, python 3.11.2", "cpu",
                    "total compute", "saved by early stopping", "Kaplan-Meier", "Holm", "Config diff"):
         assert needle in text
     guideline2 = re.search(r"2\. Batchnorm in G and D.*?</p>", text, re.S).group(0)
-    assert "no_batchnorm (model.batchnorm=none): failure events in" in guideline2
+    assert "no_batchnorm (model.batchnorm=none): failure-severity events in" in guideline2
     assert "Verdict: worse" in guideline2
     assert "Not tested in this sweep: no variant changes model.fc_hidden." in text
     diff = re.search(r"<h3>no_batchnorm</h3>.*?</table>", text.split("Config diff")[1], re.S).group(0)
@@ -102,7 +114,7 @@ def test_summary_md_and_csv(report):
     csv = pd.read_csv(csv_path)
     assert csv["variant"].tolist() == ["baseline", "no_batchnorm", "relu_in_d"]
     assert {"rate_any", "rate_any_lo", "rate_any_hi", "median_steps_to_failure", "modes_mean", "verdict"} <= set(csv)
-    assert csv.loc[1, "verdict"] == "worse" and csv.loc[0, "runs"] == 6
+    assert csv.loc[1, "verdict"] == "worse" and csv.loc[0, "runs"] == 12
 
 
 def test_no_temp_files_are_left_behind(report):
@@ -137,3 +149,12 @@ def test_sweep_json_baseline_is_the_default(new_sweep, tmp_path):
     (path / "sweep.json").write_text(json.dumps({**meta, "baseline": "ref"}))
     text = build_report(path, tmp_path / "r.html").read_text()
     assert "<td>baseline</td><td>ref</td>" in text
+
+
+def test_summary_csv_escapes_variant_names_that_spreadsheets_would_run(new_sweep, tmp_path):
+    evil = '=HYPERLINK("http://attacker.example","x")'
+    path = new_sweep(variants={"baseline": {}, evil: {"model.batchnorm": "none"}}, seeds=3)
+    out = build_report(path, tmp_path / "r.html")
+    csv = pd.read_csv(companions(out)[1])
+    assert csv.loc[1, "variant"] == "'" + evil
+    assert not any(str(v).startswith(("=", "+", "@")) for v in csv.to_numpy().ravel() if isinstance(v, str))

@@ -29,7 +29,7 @@ def test_running_sweep_with_pending_and_errored_runs(new_sweep, tmp_path):
     assert "4 of 8 runs have not finished (status pending, running)" in text
     assert ("no_batchnorm seed 0 crashed (status error) and is left out of the statistics: "
             "RuntimeError: CUDA out of memory (synthetic)") in text
-    assert "3 / 4" in text and "not enough evidence" in text  # baseline 3 finished, variant 0
+    assert "3 / 4" in text and "no finished runs" in text  # baseline 3 finished, variant 0
 
 
 def test_missing_run_files_are_reported(new_sweep, tmp_path):

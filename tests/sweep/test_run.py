@@ -92,7 +92,8 @@ def test_dry_run_prints_the_runs_and_trains_nothing(finished, tmp_path, capsys):
     assert main(["sweep", str(file), "--out", str(tmp_path), "--dry-run", "--set", "train.steps=7"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["variant", "seed", "run_id", "status", "overrides"]
-    assert len(lines) == 1 + 6 + 1 and "6 runs = 3 variants x 2 seeds; 6 to run" in lines[-1]
+    assert "6 runs = 3 variants x 2 seeds; 6 to run" in lines[7]
+    assert lines[8].startswith("analysis plan: 2 seeds per variant vs 2 baseline seeds")  # then the design check
     tasks = plan_runs(load_sweep_spec(file, {"train.steps": 7}), tmp_path)
     assert [line.split()[2] for line in lines[1:7]] == [t.run_id for t in tasks]
     assert '{"model.batchnorm": "none"}' in lines[3]

@@ -1,4 +1,4 @@
-"""ganlab.report.stats against hand-computed values and plain numpy reference implementations."""
+"""ganlab.stats.basic and .multiplicity against hand-computed values and plain numpy reference implementations."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from scipy.stats import chi2
+from scipy import stats as sps
 
-from ganlab.report import stats
+from ganlab.stats import basic as stats
+from ganlab.stats.multiplicity import holm
 
 Z95 = 1.959963984540054
 
@@ -42,23 +43,6 @@ def km_by_hand(times: np.ndarray, observed: np.ndarray, at: np.ndarray) -> np.nd
             s *= 1 - np.sum(observed & (times == u)) / np.sum(times >= u)
         out.append(s)
     return np.array(out)
-
-
-def logrank_by_hand(t1, e1, t2, e2) -> tuple[float, float]:
-    t = np.r_[t1, t2]
-    e = np.r_[e1, e2].astype(bool)
-    arm1 = np.r_[np.ones(len(t1), bool), np.zeros(len(t2), bool)]
-    o1 = exp1 = var = 0.0
-    for u in np.unique(t[e]):
-        at_risk = t >= u
-        n, n1 = at_risk.sum(), (at_risk & arm1).sum()
-        d = (e & (t == u)).sum()
-        o1 += (e & (t == u) & arm1).sum()
-        exp1 += d * n1 / n
-        if n > 1:
-            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-    z = (o1 - exp1) / math.sqrt(var)
-    return float(chi2.sf(z**2, 1)), z
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (1, 1), (17, 40)])
@@ -94,16 +78,16 @@ def test_fisher_hand_value():
 
 def test_holm_hand_example():
     # sorted 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> running max 0.06
-    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    out = stats.holm([math.nan, 0.01, 0.02])
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    out = holm([math.nan, 0.01, 0.02])
     assert math.isnan(out[0]) and out[1:] == pytest.approx([0.02, 0.02])
-    assert stats.holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])
-    assert len(stats.holm([])) == 0
+    assert holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])
+    assert len(holm([])) == 0
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
 def test_holm_is_monotone_bounded_and_at_least_raw(p):
-    q = stats.holm(p)
+    q = holm(p)
     p = np.asarray(p)
     assert np.all(q >= p - 1e-15) and np.all(q <= 1)
     order = np.argsort(p, kind="stable")
@@ -128,48 +112,36 @@ def test_km_matches_plain_numpy(data):
     assert ours == pytest.approx(km_by_hand(times, observed, grid), abs=1e-12)
 
 
-def test_logrank_matches_hand_computation_and_sign():
-    t1, e1 = [2, 3, 3, 5, 8], [True, True, False, True, True]
-    t2, e2 = [6, 9, 10, 12, 12], [True, False, True, True, False]
-    p, z = stats.logrank(t1, e1, t2, e2)
-    p_ref, z_ref = logrank_by_hand(np.array(t1, float), np.array(e1), np.array(t2, float), np.array(e2))
-    assert p == pytest.approx(p_ref, rel=1e-9) and z == pytest.approx(z_ref, rel=1e-9)
-    assert z > 0  # arm 1 fails sooner
-    assert math.isnan(stats.logrank([5, 5], [False, False], [5, 5], [False, False])[0])
-
-
 @given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=20))
-def test_bootstrap_interval_contains_the_mean(values):
-    mean, lo, hi = stats.bootstrap_mean_ci(values, n_resamples=300)
-    assert mean == pytest.approx(np.mean(values))
-    assert lo - 1e-6 * (1 + abs(mean)) <= mean <= hi + 1e-6 * (1 + abs(mean))
+def test_t_interval_matches_scipy(values):
+    mean, lo, hi = stats.t_mean_ci(values)
+    a = np.asarray(values)
+    if np.ptp(a) == 0:
+        assert lo == hi == mean
+        return
+    assume(np.ptp(a) > 1e-6)  # scipy's t.interval returns NaN for a scale near the float floor
+    ref = sps.t.interval(0.95, len(a) - 1, loc=a.mean(), scale=sps.sem(a))
+    assert (lo, hi) == pytest.approx(ref, rel=1e-9, abs=1e-9)
 
 
-def test_bootstrap_degenerate_inputs():
-    assert all(math.isnan(x) for x in stats.bootstrap_mean_ci([]))
-    mean, lo, hi = stats.bootstrap_mean_ci([2.0, math.nan])
+def test_t_interval_degenerate_inputs():
+    assert all(math.isnan(x) for x in stats.t_mean_ci([]))
+    mean, lo, hi = stats.t_mean_ci([2.0, math.nan])
     assert mean == 2.0 and math.isnan(lo) and math.isnan(hi)
-    assert stats.bootstrap_mean_ci([3.0, 3.0, 3.0]) == (3.0, 3.0, 3.0)
 
 
-def test_mannwhitney_exact_small_sample():
-    assert stats.mannwhitney_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)  # 2 / C(6, 3)
-    assert stats.mannwhitney_p([1, 1], [1, 1]) == 1.0
-    assert math.isnan(stats.mannwhitney_p([], [1.0]))
+@pytest.mark.parametrize("table", [(3, 3, 0, 3), (8, 10, 1, 10), (2, 9, 6, 11), (4, 8, 0, 8)])
+def test_one_sided_fisher_is_the_upper_hypergeometric_tail(table):
+    k1, n1, k2, n2 = table
+    ref = sps.hypergeom(n1 + n2, k1 + k2, n1).sf(k1 - 1)  # P(arm 1 gets k1 or more of the failures)
+    assert stats.fisher_p(k1, n1, k2, n2, alternative="greater") == pytest.approx(ref, rel=1e-9)
 
 
-@pytest.mark.parametrize(("n1", "n2", "m", "enough"), [
-    (2, 2, 1, False), (3, 3, 1, False), (4, 4, 1, True), (4, 4, 2, True), (4, 4, 4, False), (2, 100, 1, False),
-    (5, 5, 5, True),
-])
-def test_enough_evidence(n1, n2, m, enough):
-    assert stats.enough_evidence(n1, n2, m) is enough
+def test_the_statistics_package_does_not_import_torch():
+    import subprocess
+    import sys
 
-
-@given(st.integers(1, 6), st.integers(1, 6))
-def test_smallest_p_bounds_the_real_tests(n1, n2):
-    """No Fisher or Mann-Whitney result for these arm sizes can go below smallest_p."""
-    assume(n1 + n2 > 2)
-    floor = stats.smallest_p(n1, n2)
-    assert stats.fisher_p(n1, n1, 0, n2) >= floor - 1e-12
-    assert stats.mannwhitney_p(list(range(n1)), list(range(100, 100 + n2))) >= floor - 1e-12
+    code = ("import sys, ganlab.stats.verdict, ganlab.stats.design, ganlab.stats.sequential; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
