@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from ganlab.config import GanlabConfig, config_to_dict
 from ganlab.config.load import Lines, flatten, read_yaml, validate
-from ganlab.config.messages import format_validation_error, quote
+from ganlab.config.messages import format_validation_error, nearest, quote
 from ganlab.errors import ConfigError
 from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
 
@@ -206,9 +206,9 @@ def _check_analysis(spec: SweepFile, source: str, lines: Lines) -> None:
     for where, name in unknown_endpoints(spec.analysis, HIGHER_IS_BETTER):
         line = lines.get(("analysis", where), 0)
         at = f"{source}:{line}" if line else source
-        close = difflib.get_close_matches(name, [*EVENT_ENDPOINTS, *HIGHER_IS_BETTER], n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ConfigError(f"{at}: analysis.{where}: unknown endpoint '{name}'{hint} (valid: "
+        close = nearest(name, [*EVENT_ENDPOINTS, *HIGHER_IS_BETTER])
+        hint = f"; did you mean {quote(close)}?" if close else ""
+        raise ConfigError(f"{at}: analysis.{where}: unknown endpoint {quote(name)}{hint} (valid: "
                           f"{', '.join([*EVENT_ENDPOINTS, *HIGHER_IS_BETTER])})")
 
 

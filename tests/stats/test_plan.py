@@ -52,7 +52,8 @@ def test_default_plan_and_a_declared_one(tmp_path):
 
 
 @pytest.mark.parametrize(("extra", "pattern"), [
-    ("analysis: {primry: [failure]}\n", r"sweep.yaml:\d+: unknown sweep key 'analysis.primry'; did you mean 'primary'"),
+    ("analysis: {primry: [failure]}\n",
+     r"sweep.yaml:\d+: unknown sweep key 'analysis.primry'; did you mean 'analysis.primary'"),
     ("analysis: {primary: [failure, mode]}\n", r"analysis.primary: unknown endpoint 'mode'; did you mean 'modes'"),
     ("analysis: {margins: {fid: 0.1}}\n", r"analysis.margins: unknown endpoint 'fid'"),
     ("analysis: {correction: bonferroni}\n", r"analysis.correction = 'bonferroni'"),
