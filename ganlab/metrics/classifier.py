@@ -202,6 +202,7 @@ def train_classifier(steps: int | None = None) -> DigitEnsemble:
             torch.manual_seed(spec.seed)
             fresh = DigitNet(spec.width, spec.kernel, spec.hidden)
             net.load_state_dict(fresh.state_dict())  # the member's init comes from its own seed
+            assert isinstance(net, DigitNet)
             _fit(net, spec, steps or spec.steps)
         ensemble.eval()
         ensemble.confusion.copy_(estimate_confusion(ensemble))

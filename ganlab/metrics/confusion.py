@@ -41,7 +41,7 @@ def mode_confusion(channel_confusion: np.ndarray, channels: int) -> np.ndarray:
     most significant). Ambiguous reads are dropped, so rows sum to 1 - P(ambiguous) <= 1.
     """
     read = np.asarray(channel_confusion, np.float64)[:, :-1]
-    out = np.ones((1, 1))
+    out: np.ndarray = np.ones((1, 1))
     for _ in range(channels):
         out = np.kron(out, read)
     return out
@@ -55,9 +55,9 @@ def expected_leakage(counts: np.ndarray, confusion: np.ndarray) -> np.ndarray:
 
 
 def leakage_p_values(counts: np.ndarray, leakage: np.ndarray, size: float = DISPERSION_SIZE) -> np.ndarray:
-    """``P(X >= c_j)``, X negative binomial with mean ``lambda_j`` and ``size``; ``(K,)`` in [0, 1], 1 where ``c_j = 0``.
+    """``P(X >= c_j)``, X negative binomial with mean ``lambda_j`` and ``size``; ``(K,)`` in [0, 1].
 
-    ``size=inf`` is the Poisson limit.
+    1 where ``c_j = 0``; ``size=inf`` is the Poisson limit.
     """
     c = np.asarray(counts, np.int64)
     lam = np.asarray(leakage, np.float64)

@@ -12,11 +12,11 @@ from torch import Tensor
 
 from ganlab.data.base import ImageDataset
 from ganlab.errors import DataError
+from ganlab.metrics.confusion import covered_modes, mode_confusion, modes_expected
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.features import Reading, reader_for
 from ganlab.metrics.frechet import frechet_distance
 from ganlab.metrics.kid import kid
-from ganlab.metrics.confusion import covered_modes, mode_confusion, modes_expected
 from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
