@@ -3,8 +3,9 @@
 Each metric states its direction in ``HIGHER_IS_BETTER`` (reports and the CI gate read it).
 """
 
+from ganlab.metrics.confusion import covered_modes, modes_expected, modes_expected_formula
 from ganlab.metrics.diversity import diversity_ratio, dup_rate, duplicate_threshold
-from ganlab.metrics.evaluate import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS, check_compatible, evaluate
+from ganlab.metrics.evaluate import CHEAP_KEYS, EVAL_KEYS, MODE_KEYS, SCORE_KEYS, check_compatible, evaluate
 from ganlab.metrics.frechet import feature_stats, frechet_distance, frechet_from_stats
 from ganlab.metrics.kid import kid, mmd2_unbiased
 from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse_kl
@@ -23,15 +24,20 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "diversity": True,
     "dup_rate": False,
     "fid_inception": False,
+    "modes_raw": True,  # plain count (hit once), kept to show what the confusion correction removed
+    "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
+    "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
 }
 
 __all__ = [
     "CHEAP_KEYS",
     "EVAL_KEYS",
     "HIGHER_IS_BETTER",
+    "MODE_KEYS",
     "NO_MODE",
     "SCORE_KEYS",
     "check_compatible",
+    "covered_modes",
     "density_coverage",
     "diversity_ratio",
     "dup_rate",
@@ -44,6 +50,8 @@ __all__ = [
     "mmd2_unbiased",
     "mode_histogram",
     "modes_covered",
+    "modes_expected",
+    "modes_expected_formula",
     "precision_recall",
     "prdc",
     "reverse_kl",

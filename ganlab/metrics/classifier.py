@@ -1,67 +1,121 @@
-"""The digit mode classifier for ``digits`` and ``stacked-digits``: a small CNN, trained once, cached.
+"""The digit mode classifier for ``digits`` and ``stacked-digits``: an ensemble of small CNNs, trained once, cached.
 
-It is trained on the TRAIN split of ``digit_splits()`` only (the GAN's evaluation draws from the
-held-out split) and reaches 99.4% accuracy on the held-out digits. Training is deterministic
-(fixed seed, single thread) and takes 5-15 s on a CPU. The weights are cached in the user's
-cache directory under a key that hashes the training data, this file's source and the
-hyper-parameters, so any change to one of them retrains instead of loading stale weights.
+Three members differ in seed, architecture (width, kernel, hidden size) and augmentation (the
+resize paths and the strength of the nuisances in ``augment``). A digit is read only where all
+members agree; elsewhere it is ambiguous. Member 0's penultimate layer is the feature space of
+Fréchet/KID/PRDC/diversity on digits. They are trained on the TRAIN split of ``digit_splits()``
+only (evaluation draws real samples from the held-out split); the ensemble's confusion matrix
+is then measured on the held-out digits under random nuisances and stored with the weights.
+
+Training is deterministic (fixed seeds, one thread). The weights are cached in the user's cache
+directory under a key that hashes the training data, this file's and ``augment``'s source and
+``MEMBERS``, so any change retrains instead of loading stale weights.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganlab.data.digits import digit_splits, resize_digits
+from ganlab.data.digits import N_CLASSES, digit_splits, resize_digits
 from ganlab.data.files import resize_square
+from ganlab.io import atomic_path
+from ganlab.metrics import augment
+from ganlab.metrics.augment import INPUT_RESOLUTION
 from ganlab.metrics.threads import limit_threads
 
-# Every input is resized to this: the digits are 8x8 upsampled, so 16x16 loses nothing.
-INPUT_RESOLUTION = 16
-FEATURE_DIM = 64  # penultimate layer: the feature space of Fréchet/KID/PRDC/diversity on digits
-HPARAMS: dict[str, Any] = {
-    "seed": 0,
-    "epochs": 15,
-    "batch_size": 64,
-    "max_lr": 3e-3,  # one-cycle schedule over all steps
-    "max_shift": 2,  # random translation in pixels at 16x16 (= 1 pixel of the 8x8 source)
-    # The training digits are rendered through each of these resolutions and back to 16x16, so the
-    # classifier sees every resize path a GAN sample can take (8 -> R -> 16).
-    "render_resolutions": (16, 32, 64),
-}
+FEATURE_DIM = 64  # member 0's penultimate layer: the feature space of Fréchet/KID/PRDC/diversity on digits
+AMBIGUOUS = -1  # a digit the members do not agree on
+BATCH_SIZE = 64
+MAX_LR = 3e-3  # one-cycle schedule over all steps
+# Held-out digits for the confusion: each rendered through these paths, each under 4 nuisance draws.
+CONFUSION_RENDERS = ((16, "bilinear"), (32, "bicubic"), (64, "bilinear"), (32, "nearest"))
+CONFUSION_DRAWS = 4
+# Pseudo-count per off-diagonal cell: no observed misread of i as j is not proof that it never happens.
+CONFUSION_PRIOR = 0.5 / (N_CLASSES - 1)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One ensemble member: its seed, architecture and augmentation."""
+
+    seed: int
+    width: int  # channels of the first convolution (the second has twice as many)
+    kernel: int
+    hidden: int  # penultimate features
+    renders: tuple[tuple[int, str], ...]  # (resolution, interpolate mode) each training digit is rendered through
+    steps: int
+    max_shift: int  # pixels at 16x16
+    background: float  # nuisance maxima, see ``augment.nuisances``
+    noise: float
+    blur: float
+
+
+MEMBERS = (
+    MemberSpec(0, 32, 3, FEATURE_DIM, ((16, "bilinear"), (32, "bilinear"), (64, "bilinear"), (32, "bicubic")),
+               1000, 2, 0.3, 0.15, 1.0),
+    MemberSpec(1, 24, 5, 96, ((16, "nearest"), (32, "bicubic"), (64, "bicubic")), 1000, 2, 0.4, 0.2, 0.8),
+    MemberSpec(2, 16, 3, 128, ((24, "bilinear"), (48, "nearest"), (16, "bicubic")), 1000, 1, 0.25, 0.1, 1.2),
+)
 
 
 class DigitNet(nn.Module):
-    """One-channel digits ``(N, 1, 16, 16)`` in [-1, 1] -> logits ``(N, 10)`` and features ``(N, 64)``."""
+    """One-channel digits ``(N, 1, 16, 16)`` in [-1, 1] -> logits ``(N, 10)`` and features ``(N, hidden)``."""
 
     feature_scale: Tensor
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = 32, kernel: int = 3, hidden: int = FEATURE_DIM) -> None:
         super().__init__()
         # Strided convolutions, not pooling: ~10x faster on CPU at this size, same accuracy.
         self.conv = nn.Sequential(
-            nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(inplace=True),  # state: 32 x 8 x 8
-            nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(inplace=True),  # state: 64 x 4 x 4
+            nn.Conv2d(1, width, kernel, 2, kernel // 2), nn.ReLU(inplace=True),  # state: width x 8 x 8
+            nn.Conv2d(width, 2 * width, kernel, 2, kernel // 2), nn.ReLU(inplace=True),  # state: 2 width x 4 x 4
             nn.Flatten(),
-            nn.Linear(64 * 16, FEATURE_DIM), nn.ReLU(inplace=True),  # state: 64 (the features)
+            nn.Linear(2 * width * 16, hidden), nn.ReLU(inplace=True),  # state: hidden (the features)
         )
-        self.head = nn.Linear(FEATURE_DIM, 10)
+        self.head = nn.Linear(hidden, N_CLASSES)
         # Set after training to the RMS feature value on the training digits, so the returned
         # features are O(1) per dimension (KID's kernel (x.y/D + 1)^3 assumes that scale).
         self.register_buffer("feature_scale", torch.ones(()))
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits ``(N, 10)`` and features ``(N, 64)`` >= 0 (ReLU), divided by ``feature_scale``."""
+        """Logits ``(N, 10)`` and features ``(N, hidden)`` >= 0 (ReLU), divided by ``feature_scale``."""
         hidden = self.conv(x)
         return self.head(hidden), hidden / self.feature_scale
+
+
+class DigitEnsemble(nn.Module):
+    """The ``MEMBERS``, and their confusion ``(10, 11)`` on held-out digits (last column: ambiguous)."""
+
+    confusion: Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(DigitNet(s.width, s.kernel, s.hidden) for s in MEMBERS)
+        self.register_buffer("confusion", torch.zeros(N_CLASSES, N_CLASSES + 1, dtype=torch.float64))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(N, 1, 16, 16)`` -> each member's digit ``(M, N)`` int64 and member 0's features ``(N, 64)``."""
+        digits, features = [], None
+        for net in self.members:
+            logits, feats = net(x)
+            digits.append(logits.argmax(dim=1))
+            features = feats if features is None else features
+        assert features is not None
+        return torch.stack(digits), features
+
+
+def agreed(digits: Tensor) -> Tensor:
+    """Members' digits ``(M, N)`` -> ``(N,)``: the digit where all agree, else ``AMBIGUOUS``."""
+    same = (digits == digits[0]).all(dim=0)
+    return torch.where(same, digits[0], torch.full_like(digits[0], AMBIGUOUS))
 
 
 def to_input(images: Tensor) -> Tensor:
@@ -79,97 +133,107 @@ def cache_dir() -> Path:
 
 
 def cache_key() -> str:
-    """Hash of the training data, this module's source and ``HPARAMS`` (16 hex digits)."""
+    """Hash of the training data, this module's and ``augment``'s source and ``MEMBERS`` (16 hex digits)."""
     x, y = digit_splits()["train"]
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(x).tobytes())
     h.update(np.ascontiguousarray(y).tobytes())
     h.update(Path(__file__).read_bytes())
-    h.update(repr(sorted(HPARAMS.items())).encode())
+    h.update(Path(augment.__file__).read_bytes())
+    h.update(repr([astuple(s) for s in MEMBERS]).encode())
     return h.hexdigest()[:16]
 
 
-def _training_set() -> tuple[Tensor, Tensor]:
+def _fit(net: DigitNet, spec: MemberSpec, steps: int) -> None:
     x, y = digit_splits()["train"]
-    images = torch.cat([to_input(resize_digits(x, r)) for r in HPARAMS["render_resolutions"]])
-    labels = torch.from_numpy(y).repeat(len(HPARAMS["render_resolutions"]))
-    return images, labels
-
-
-def _fit(net: DigitNet, images: Tensor, labels: Tensor, epochs: int) -> None:
-    bs, shift = HPARAMS["batch_size"], HPARAMS["max_shift"]
-    steps_per_epoch = len(images) // bs
-    g = torch.Generator().manual_seed(HPARAMS["seed"])
-    opt = torch.optim.Adam(net.parameters(), lr=HPARAMS["max_lr"])
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, HPARAMS["max_lr"], total_steps=epochs * steps_per_epoch)
-    padded = F.pad(images, (shift,) * 4, value=-1.0)  # background is -1
+    source = torch.from_numpy(x).unsqueeze(1)
+    images = torch.cat([augment.render(source, r, mode) for r, mode in spec.renders])
+    labels = torch.from_numpy(y).repeat(len(spec.renders))
+    g = torch.Generator().manual_seed(spec.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=MAX_LR)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, MAX_LR, total_steps=steps)
     net.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(images), generator=g)
-        for i in range(steps_per_epoch):
-            idx = perm[i * bs : (i + 1) * bs]
-            # One random shift per batch: cheap, and over ~1000 steps every shift is seen often.
-            dy, dx = torch.randint(0, 2 * shift + 1, (2,), generator=g).tolist()
-            batch = padded[idx, :, dy : dy + INPUT_RESOLUTION, dx : dx + INPUT_RESOLUTION]
-            loss = F.cross_entropy(net(batch)[0], labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+    for _ in range(steps):
+        idx = torch.randint(0, len(images), (BATCH_SIZE,), generator=g)
+        batch = augment.shift(images[idx], g, spec.max_shift)
+        batch = augment.nuisances(batch, g, background=spec.background, noise=spec.noise, blur=spec.blur)
+        loss = F.cross_entropy(net(batch)[0], labels[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
     net.eval()
-
-
-def train_classifier(epochs: int | None = None) -> DigitNet:
-    """Train a fresh ``DigitNet`` (deterministic; a few seconds on one CPU core).
-
-    ``epochs`` overrides ``HPARAMS["epochs"]`` (tests use it for a quick determinism check).
-    """
-    images, labels = _training_set()
-    # One thread: bit-identical weights whatever the machine's core count, and a net this small
-    # trains no faster on more threads (they mostly contend). fork_rng: the caller's global RNG
-    # is left as it was; enable_grad: callers may be inside no_grad.
-    with limit_threads(1), torch.random.fork_rng(devices=[]), torch.enable_grad():
-        torch.manual_seed(HPARAMS["seed"])
-        net = DigitNet()
-        _fit(net, images, labels, epochs or HPARAMS["epochs"])
-        with torch.no_grad():
-            net.feature_scale.fill_(net.conv(images).pow(2).mean().sqrt())
-    return net
+    with torch.no_grad():
+        net.feature_scale.fill_(net.conv(images).pow(2).mean().sqrt())
 
 
 @torch.no_grad()
-def held_out_accuracy(net: DigitNet) -> float:
-    """Accuracy in [0, 1] on the held-out single digits (rendered at 32x32, then resized)."""
+def estimate_confusion(ensemble: DigitEnsemble) -> Tensor:
+    """``(10, 11)`` float64: P(agreed read j | true digit i) on held-out digits under random nuisances.
+
+    Column 10 is P(ambiguous). Each held-out digit is rendered through ``CONFUSION_RENDERS`` and
+    ``CONFUSION_DRAWS`` nuisance draws; ``CONFUSION_PRIOR`` is added to each off-diagonal read cell.
+    """
     x, y = digit_splits()["held_out"]
-    logits, _ = net.eval()(to_input(resize_digits(x, 32)))
-    return float((logits.argmax(1).numpy() == y).mean())
+    source = torch.from_numpy(x).unsqueeze(1)
+    g = torch.Generator().manual_seed(12345)
+    counts = np.zeros((N_CLASSES, N_CLASSES + 1))
+    for r, mode in CONFUSION_RENDERS:
+        for _ in range(CONFUSION_DRAWS):
+            images = augment.nuisances(augment.shift(augment.render(source, r, mode), g, 1), g,
+                                       background=0.2, noise=0.1, blur=0.8)
+            read = agreed(ensemble(images)[0]).numpy()
+            np.add.at(counts, (y, np.where(read == AMBIGUOUS, N_CLASSES, read)), 1)
+    counts[:, :N_CLASSES] += CONFUSION_PRIOR * (1 - np.eye(N_CLASSES))
+    return torch.from_numpy(counts / counts.sum(axis=1, keepdims=True))
 
 
-def _save_atomic(payload: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)  # readers see the old file or the whole new one, never a partial one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def train_classifier(steps: int | None = None) -> DigitEnsemble:
+    """Train a fresh ``DigitEnsemble`` and measure its confusion (deterministic; seconds per member).
+
+    ``steps`` overrides each member's ``steps`` (tests use it for a quick determinism check).
+    """
+    # One thread: bit-identical weights whatever the machine's core count, and nets this small
+    # train no faster on more threads (they mostly contend). fork_rng: the caller's global RNG
+    # is left as it was; enable_grad: callers may be inside no_grad.
+    with limit_threads(1), torch.random.fork_rng(devices=[]), torch.enable_grad():
+        ensemble = DigitEnsemble()
+        for spec, net in zip(MEMBERS, ensemble.members, strict=True):
+            torch.manual_seed(spec.seed)
+            fresh = DigitNet(spec.width, spec.kernel, spec.hidden)
+            net.load_state_dict(fresh.state_dict())  # the member's init comes from its own seed
+            assert isinstance(net, DigitNet)
+            _fit(net, spec, steps or spec.steps)
+        ensemble.eval()
+        ensemble.confusion.copy_(estimate_confusion(ensemble))
+    return ensemble
 
 
-_LOADED: dict[str, DigitNet] = {}
+@torch.no_grad()
+def held_out_accuracy(ensemble: DigitEnsemble) -> dict[str, float]:
+    """Accuracies in [0, 1] on the clean held-out digits rendered at 32x32: ``agreed`` (ambiguous
+    counts as wrong), ``ambiguous`` (the share), and ``member_<i>`` for each member alone."""
+    x, y = digit_splits()["held_out"]
+    digits, _ = ensemble.eval()(to_input(resize_digits(x, 32)))
+    out = {"agreed": float((agreed(digits).numpy() == y).mean()),
+           "ambiguous": float((agreed(digits).numpy() == AMBIGUOUS).mean())}
+    out.update({f"member_{i}": float((d.numpy() == y).mean()) for i, d in enumerate(digits)})
+    return out
 
 
-def digit_classifier() -> DigitNet:
-    """The trained classifier in eval mode: from this process's memory, else the disk cache, else trained.
+_LOADED: dict[str, DigitEnsemble] = {}
 
-    The first call in a fresh cache trains (seconds) and writes ``digit-classifier-<key>.pt``.
+
+def digit_classifier() -> DigitEnsemble:
+    """The trained ensemble in eval mode: from this process's memory, else the disk cache, else trained.
+
+    The first call in a fresh cache trains (tens of seconds) and writes ``digit-classifier-<key>.pt``.
     """
     key = cache_key()
     if key in _LOADED:
         return _LOADED[key]
     path = cache_dir() / f"digit-classifier-{key}.pt"
-    net = DigitNet()
+    net = DigitEnsemble()
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(payload["state_dict"])
@@ -177,7 +241,8 @@ def digit_classifier() -> DigitNet:
         # Missing, truncated or otherwise unreadable cache: torch.load can fail in many ways on a
         # damaged file, and every one of them means the same thing here. Retrain and overwrite it.
         net = train_classifier()
-        _save_atomic({"state_dict": net.state_dict(), "key": key,
-                      "held_out_accuracy": held_out_accuracy(net)}, path)
+        with atomic_path(path) as tmp:
+            torch.save({"state_dict": net.state_dict(), "key": key,
+                        "held_out_accuracy": held_out_accuracy(net)}, tmp)
     _LOADED[key] = net.eval()
     return _LOADED[key]

