@@ -60,9 +60,9 @@ def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> T
     """``n`` samples ``(n, C, R, R)`` from the checkpoint's generator, z ~ N(0, I) from ``seed``."""
     from ganlab.models import build_generator
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "generator" not in state:
-        raise DataError(f"{checkpoint}: not a ganlab checkpoint (no 'generator' state dict)")
+    from ganlab.train.checkpoint import read_checkpoint
+
+    state = read_checkpoint(checkpoint, keys=("generator",))
     net = build_generator(config)
     try:
         net.load_state_dict(state["generator"])

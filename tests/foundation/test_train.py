@@ -11,7 +11,8 @@ import yaml
 
 from ganlab.config import load_config
 from ganlab.data import build_dataset
-from ganlab.train import LOG_COLUMNS, Trainer, read_run, train
+from ganlab.schema import LOG_COLUMNS, RunRecord
+from ganlab.train import Trainer, read_run, train
 from tests.foundation.helpers import tiny_config
 
 
@@ -31,8 +32,8 @@ def test_run_directory_holds_everything(tmp_path):
     assert tuple(log.columns) == LOG_COLUMNS and log["step"].tolist() == list(range(1, 13))
     assert log[["d_real", "d_fake"]].stack().between(0, 1).all()
     info = read_run(run_dir)
-    assert info["status"] == "completed" and info["steps_done"] == 12 and info["device"] == "cpu"
-    assert set(info["versions"]) == {"ganlab", "torch", "python"}
+    assert info is not None and info.status == "completed" and info.steps_done == 12 and info.device == "cpu"
+    assert info.versions["torch"] == torch.__version__ and set(info.versions) == {"ganlab", "torch", "python"}
     resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert resolved["data"]["channels"] == 3 and resolved["model"]["width"] == 16  # every default filled in
     assert load_config(run_dir / "config.yaml").model == tiny_config(tmp_path).model.model_copy(update={"width": 16})
@@ -61,7 +62,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch)
         train(tiny_config(tmp_path / "resumed"))
     run_dir = next((tmp_path / "resumed").iterdir())
     crashed = read_run(run_dir)
-    assert crashed["status"] == "error" and "simulated crash" in crashed["error"]
+    assert crashed is not None and crashed.status == "error" and "simulated crash" in str(crashed.error)
     assert "simulated crash" in (run_dir / "error.log").read_text()
     monkeypatch.setattr(Trainer, "step", step)
     resumed = train(tiny_config(tmp_path / "resumed"))
@@ -112,6 +113,19 @@ def test_constant_z_feeds_the_same_latent_every_step(tmp_path):
     assert torch.equal(z, z[:1].expand(5, -1)) and torch.equal(trainer.sample_z(5), z)
 
 
-def test_run_json_is_valid_json_after_every_checkpoint(tmp_path):
-    result = train(tiny_config(tmp_path))
-    assert json.loads((result.run_dir / "run.json").read_text())["run_id"] == result.run_id
+def test_run_json_is_a_valid_record_after_every_checkpoint(tmp_path, monkeypatch):
+    import ganlab.train.run as run_module
+
+    seen = []
+    write = run_module.write_run
+
+    def spy(run_dir, record):
+        write(run_dir, record)
+        on_disk = RunRecord.model_validate(json.loads((run_dir / "run.json").read_text()))
+        seen.append((on_disk.status, on_disk.steps_done, on_disk.run_id))
+
+    monkeypatch.setattr(run_module, "write_run", spy)
+    result = train(tiny_config(tmp_path))  # 12 steps, a checkpoint every 4
+    rid = result.run_id
+    assert seen == [("running", 0, rid), ("running", 4, rid), ("running", 8, rid), ("running", 12, rid),
+                    ("completed", 12, rid)]
