@@ -59,7 +59,6 @@ def build_reference(name: str, resolution: int, data_path: str | None = None) ->
 def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> Tensor:
     """``n`` samples ``(n, C, R, R)`` from the checkpoint's generator, z ~ N(0, I) from ``seed``."""
     from ganlab.models import build_generator
-
     from ganlab.train.checkpoint import read_checkpoint
 
     state = read_checkpoint(checkpoint, keys=("generator",))

@@ -193,8 +193,8 @@ def _loop(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Path
 
             if step % t.checkpoint_every == 0 or step == t.steps:
                 # A NaN can hide in a BN buffer or weight without reaching this step's scalars.
-                if tensor := tr.non_finite_param():
-                    return Stop("failed", f"non_finite at step {step}: {tensor}", tensor)
+                if param := tr.non_finite_param():
+                    return Stop("failed", f"non_finite at step {step}: {param}", param)
                 save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{step:06d}.png")
                 save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
                 write_metrics(run_dir, rows)
