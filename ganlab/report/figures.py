@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ganlab.report import stats
 from ganlab.report.analysis import ANY, Overview
-from ganlab.report.load import Sweep, read_log
+from ganlab.report.load import Sweep, plot_log
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,7 +91,7 @@ def curves(sweep: Sweep, variant: str, kind_colors: dict[str, tuple]) -> tuple[s
     logs: list[pd.DataFrame] = []
     onsets: list[tuple[str, float]] = []
     for _, run in runs.iterrows():
-        log = read_log(run["path"]) if run["has_log"] else None
+        log = plot_log(run["path"]) if run["has_log"] else None
         if log is None:
             continue
         logs.append(log)

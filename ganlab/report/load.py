@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from ganlab.config.load import flatten
 from ganlab.errors import DataError
-from ganlab.train.rundir import FINISHED
+from ganlab.schema import CONFIG_YAML, FINISHED, MANIFEST, METRICS_FILE, RESULTS, RUN_JSON, SweepManifest
 
 # Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
 AUX_METRICS = ("n_samples", "modes_total", "kid_std")
@@ -74,8 +75,8 @@ def load_sweep(sweep_dir: str | Path) -> Sweep:
     if not path.is_dir():
         raise DataError(f"{path}: no such sweep directory; pass the folder `ganlab sweep` wrote")
     notes: list[str] = []
-    meta = _read_meta(path / "sweep.json", notes)
-    results_path = path / "results.parquet"
+    meta = _read_meta(path / MANIFEST, notes)
+    results_path = path / RESULTS
     if meta is None and not results_path.is_file():
         raise DataError(f"{path}: not a sweep directory (no sweep.json or results.parquet); "
                         "run `ganlab sweep` first or pass its output folder")
@@ -95,10 +96,21 @@ def _read_meta(path: Path, notes: list[str]) -> dict[str, Any] | None:
         return None
     try:
         meta = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         notes.append(f"sweep.json could not be read ({type(err).__name__}); header details are unknown.")
         return {}
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        notes.append("sweep.json is not a JSON object; header details are unknown.")
+        return {}
+    try:
+        return SweepManifest.model_validate(meta).model_dump()
+    except ValidationError as err:
+        # Keep what can be read: a manifest from another ganlab version still names the sweep.
+        first = err.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "sweep.json"
+        notes.append(f"sweep.json does not follow the manifest schema ({where}: {first['msg']}); "
+                     "header details may be incomplete.")
+        return meta
 
 
 def _read_results(path: Path, notes: list[str]) -> pd.DataFrame:
@@ -158,8 +170,8 @@ def _run_path(root: Path, rel: str) -> Path | None:
 def _inventory(sweep: Sweep) -> None:
     """Note which runs are unfinished, errored, or lack a run folder, log, config or samples."""
     runs, notes = sweep.runs, sweep.notes
-    runs["has_log"] = [p is not None and (p / "metrics.parquet").is_file() for p in runs["path"]]
-    runs["has_config"] = [p is not None and (p / "config.yaml").is_file() for p in runs["path"]]
+    runs["has_log"] = [p is not None and (p / METRICS_FILE).is_file() for p in runs["path"]]
+    runs["has_config"] = [p is not None and (p / CONFIG_YAML).is_file() for p in runs["path"]]
     runs["has_samples"] = [bool(sample_files(p)) for p in runs["path"]]
     label = pd.Series([f"{v} seed {'?' if pd.isna(s) else int(s)}" for v, s in zip(runs["variant"], runs["seed"],
                                                                                    strict=True)], index=runs.index)
@@ -210,8 +222,8 @@ def sample_files(run_dir: Path | None) -> dict[int, Path]:
 def first_run_info(sweep: Sweep) -> dict[str, Any]:
     """``run.json`` of the first run that has one (for header details sweep.json lacks), or {}."""
     for path in sweep.runs["path"]:
-        if path is not None and (path / "run.json").is_file():
-            info = _json(_read_text(path / "run.json"), None)
+        if path is not None and (path / RUN_JSON).is_file():
+            info = _json(_read_text(path / RUN_JSON), None)
             if isinstance(info, dict):
                 return info
     return {}
@@ -224,12 +236,13 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def read_log(run_dir: Path | None) -> pd.DataFrame | None:
-    """A run's ``metrics.parquet`` with infinities turned into NaN, or None when it is missing or unreadable."""
-    if run_dir is None or not (run_dir / "metrics.parquet").is_file():
+def plot_log(run_dir: Path | None) -> pd.DataFrame | None:
+    """A run's ``metrics.parquet`` for plotting: infinities turned into NaN; None when it is missing or
+    unreadable (the report shows a gap). ``ganlab.diagnostics.read_log`` is the strict reader."""
+    if run_dir is None or not (run_dir / METRICS_FILE).is_file():
         return None
     try:
-        log = pd.read_parquet(run_dir / "metrics.parquet")
+        log = pd.read_parquet(run_dir / METRICS_FILE)
     except Exception:  # a damaged file is reported as missing
         return None
     if "step" not in log:
@@ -242,7 +255,7 @@ def read_config(run_dir: Path | None) -> dict[str, Any] | None:
     if run_dir is None:
         return None
     try:
-        data = yaml.safe_load((run_dir / "config.yaml").read_text())
+        data = yaml.safe_load((run_dir / CONFIG_YAML).read_text())
     except (OSError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None
