@@ -32,6 +32,5 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config, overrides)
         result = run_training(cfg, resume=not fresh)
         events = ", ".join(f"{e['kind']}@{e['step']}" for e in result.events) or "none"
+        # A crash raises (exit 1 with its traceback, run.json says "error"); bad input exits 2 in main.
         typer.echo(f"{result.status}: {result.run_dir} ({result.steps_done} steps; events: {events})")
-        if result.status == "error":
-            raise typer.Exit(3)

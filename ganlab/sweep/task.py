@@ -89,8 +89,7 @@ def execute(task: RunTask, run_dir: str | None = None, threads: int | None = Non
             if threads:
                 torch.set_num_threads(threads)
             result = train(GanlabConfig.model_validate(task.config), run_dir, progress=False)
-            status, info = result.status, result.record
-            error = info.error
+            status, info = result.status, result.record  # completed or failed: a crash raises
             if result.run_id != task.run_id:
                 status, error = "error", f"run id mismatch: the sweep planned {task.run_id}, train made {result.run_id}"
         except Exception as err:  # noqa: BLE001 - a crashing run is a result of the sweep, not its end

@@ -12,7 +12,7 @@ import yaml
 from ganlab.config import load_config
 from ganlab.data import build_dataset
 from ganlab.schema import LOG_COLUMNS, RunRecord
-from ganlab.train import Trainer, read_run, train
+from ganlab.train import Trainer, read_run, resolve_config, run_id, train
 from tests.foundation.helpers import tiny_config
 
 
@@ -129,3 +129,79 @@ def test_run_json_is_a_valid_record_after_every_checkpoint(tmp_path, monkeypatch
     rid = result.run_id
     assert seen == [("running", 0, rid), ("running", 4, rid), ("running", 8, rid), ("running", 12, rid),
                     ("completed", 12, rid)]
+
+
+class _Bomb:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def _bad_checkpoints(tmp_path):
+    good = (tmp_path / "good.pt").read_bytes()
+    bomb = tmp_path / "bomb.pt"
+    torch.save({"step": 1, "x": _Bomb()}, bomb)
+    return {"truncated": good[: len(good) // 2], "random": bytes(range(256)) * 64, "text": b"not a checkpoint\n",
+            "pickle bomb": bomb.read_bytes(), "zero bytes": b"", "plain dict": _saved({"step": 3})}
+
+
+def _saved(obj):
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_an_unreadable_checkpoint_is_one_line_naming_the_file_and_fresh(tmp_path, capsys):
+    from ganlab.cli.main import main
+    from ganlab.config import dump_config
+    from ganlab.schema import write_run
+
+    (tmp_path / "run.yaml").write_text(dump_config(tiny_config(tmp_path / "out")))
+    assert main(["train", str(tmp_path / "run.yaml")]) == 0
+    run_dir = next((tmp_path / "out").iterdir())
+    finished = read_run(run_dir)
+    assert finished is not None
+    (tmp_path / "good.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes())
+    capsys.readouterr()
+    for what, data in _bad_checkpoints(tmp_path).items():
+        write_run(run_dir, finished.model_copy(update={"status": "running"}))  # interrupted: it resumes
+        (run_dir / "checkpoint.pt").write_bytes(data)
+        assert main(["train", str(tmp_path / "run.yaml")]) == 2, what
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("ganlab: error: ") and "Traceback" not in err, (what, err)
+        assert str(run_dir / "checkpoint.pt") in err and "--fresh" in err, (what, err)
+        assert main(["score", str(run_dir), "--n", "20"]) == 2, what  # score loads it the same way
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(run_dir / "checkpoint.pt") in err, (what, err)
+    assert read_run(run_dir).status == "running"  # refused before anything was overwritten
+    assert main(["train", str(tmp_path / "run.yaml"), "--fresh"]) == 0  # and --fresh starts over
+    assert read_run(run_dir).status == "completed"
+
+
+def test_a_second_train_on_the_same_run_directory_names_the_lock_holder(tmp_path):
+    import subprocess
+    import sys
+
+    from ganlab.config import dump_config
+
+    (tmp_path / "run.yaml").write_text(dump_config(tiny_config(tmp_path / "out")))
+    run_dir = tmp_path / "out" / run_id(resolve_config(tiny_config(tmp_path / "out")))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom ganlab.lock import held\n"
+         f"with held({str(run_dir / '.lock')!r}, RuntimeError):\n    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        done = subprocess.run([sys.executable, "-m", "ganlab", "train", str(tmp_path / "run.yaml")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"pid {holder.pid} on host" in done.stderr and str(run_dir) in done.stderr
+        assert not (run_dir / "run.json").exists()  # the second one wrote nothing
+    finally:
+        holder.kill()
+        holder.wait()
+    assert subprocess.run([sys.executable, "-m", "ganlab", "train", str(tmp_path / "run.yaml")],
+                          capture_output=True, timeout=300).returncode == 0  # released when the holder died
