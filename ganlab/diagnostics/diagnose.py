@@ -31,6 +31,19 @@ def _run_context(run_dir: Path) -> dict[str, Any]:
     return {"non_finite_tensor": tensor, **({"non_finite_step": step} if isinstance(step, int) else {})}
 
 
+def _diagnostics_section(config_yaml: Path) -> DiagnosticsConfig:
+    """The ``diagnostics:`` section of a run's config.yaml, validated (errors name the file and line).
+
+    Only this section is validated: the rest (dataset, model) would load the data and model registries,
+    and torch with them, for nothing a detector uses.
+    """
+    from ganlab.config.load import read_yaml, validate  # here, not at import: keeps detectors light
+
+    data, lines = read_yaml(config_yaml)
+    section = {"diagnostics": data["diagnostics"]} if "diagnostics" in data else {}
+    return validate(section, str(config_yaml), lines).diagnostics
+
+
 def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
     """The metrics file, the diagnostics config and the context for a run directory or a metrics file."""
     path = Path(path)
@@ -40,9 +53,7 @@ def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
             raise DataError(f"{path}: no {METRICS_FILE} in this directory; pass a run directory or a metrics file")
         config = DiagnosticsConfig()
         if (path / CONFIG_YAML).is_file():
-            from ganlab.config import load_config  # here, not at import: keeps detectors light
-
-            config = load_config(path / CONFIG_YAML).diagnostics
+            config = _diagnostics_section(path / CONFIG_YAML)
         return metrics, config, _run_context(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")

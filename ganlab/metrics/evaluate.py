@@ -20,11 +20,8 @@ from ganlab.metrics.modes import modes_covered, reverse_kl
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
+from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - defined with the on-disk contract
 
-SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std",
-              "precision", "recall", "density", "coverage", "diversity")
-EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
-CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
 
 

@@ -23,8 +23,8 @@ NO_EVIDENCE, NOT_ENOUGH = "no evidence", "not enough evidence"
 
 @cache
 def directions() -> dict[str, bool]:
-    """metric -> True when higher is better (``ganlab.metrics.HIGHER_IS_BETTER``)."""
-    from ganlab.metrics import HIGHER_IS_BETTER
+    """metric -> True when higher is better (``ganlab.schema.HIGHER_IS_BETTER``; no torch import)."""
+    from ganlab.schema.log import HIGHER_IS_BETTER
 
     return dict(HIGHER_IS_BETTER)
 

@@ -14,6 +14,7 @@ from ganlab.schema.log import (
     EVAL_COLUMNS,
     EVAL_KEYS,
     EVAL_PREFIX,
+    HIGHER_IS_BETTER,
     LOG_COLUMNS,
     LOGGED_VALUES,
     SCORE_KEYS,
@@ -40,6 +41,7 @@ from ganlab.schema.sweep import MANIFEST, RESULTS, SweepManifest, result_columns
 
 __all__ = [
     "CHEAP_KEYS", "CHECKPOINT", "CONFIG_YAML", "EVAL_COLUMNS", "EVAL_KEYS", "EVAL_PREFIX", "EVENTS_JSON", "FINISHED",
+    "HIGHER_IS_BETTER",
     "LOGGED_VALUES", "LOG_COLUMNS", "MANIFEST", "METRICS_FILE", "RESULTS", "RUN_JSON", "RUN_STATUSES", "SCORE_KEYS",
     "STEP_VALUES", "EventSummary", "RunRecord", "SweepManifest", "finished_record", "git_commit", "read_run",
     "result_columns", "results_schema", "timestamp", "versions", "write_run",

@@ -23,3 +23,20 @@ EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
 CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
+
+# Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
+# is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction
+# (n_samples, modes_total, kid_std) describe the evaluation rather than score it.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "modes": True,
+    "kl": False,
+    "frechet": False,
+    "kid": False,
+    "precision": True,
+    "recall": True,
+    "density": True,
+    "coverage": True,
+    "diversity": True,
+    "dup_rate": False,
+    "fid_inception": False,
+}
