@@ -205,3 +205,19 @@ def test_a_second_train_on_the_same_run_directory_names_the_lock_holder(tmp_path
         holder.wait()
     assert subprocess.run([sys.executable, "-m", "ganlab", "train", str(tmp_path / "run.yaml")],
                           capture_output=True, timeout=300).returncode == 0  # released when the holder died
+
+
+def test_a_real_run_writes_exactly_the_schema(tmp_path):
+    from ganlab.schema import EVAL_COLUMNS, EVAL_KEYS
+
+    cfg = tiny_config(tmp_path, **{"diagnostics.enabled": True, "diagnostics.eval_every": 6,
+                                   "diagnostics.eval_samples": 50})
+    result = train(cfg)
+    raw = json.loads((result.run_dir / "run.json").read_text())
+    assert list(raw) == list(RunRecord.model_fields)  # every field, in the documented order
+    assert RunRecord.model_validate(raw) == result.record
+    log = pd.read_parquet(result.run_dir / "metrics.parquet")
+    assert tuple(log.columns) == LOG_COLUMNS + EVAL_COLUMNS
+    assert log.loc[log["step"] % 6 == 0, "eval_modes_total"].notna().all()
+    assert log.loc[log["step"] % 6 != 0, "eval_modes_total"].isna().all()
+    assert set(raw["final_metrics"]) == set(EVAL_KEYS)
