@@ -1,4 +1,4 @@
-"""Per-variant summaries and the verdict against the baseline, from a loaded ``Sweep``.
+"""Per-variant summaries and the verdict against the baseline, from a loaded ``LoadedSweep``.
 
 Only finished runs (completed or failed) enter the statistics. Each endpoint (a failure kind's rate,
 time to first failure, a final metric) is tested variant-vs-baseline and Holm-corrected across variants.
@@ -13,7 +13,7 @@ from functools import cache
 import pandas as pd
 
 from ganlab.report import fmt, stats
-from ganlab.report.load import AUX_METRICS, Sweep
+from ganlab.report.load import AUX_METRICS, LoadedSweep
 
 ANY = "any"
 BASELINE, NO_BASELINE = "baseline", "no baseline"
@@ -95,7 +95,7 @@ class Overview:
         return next((r for r in self.rows if r.variant == variant), None)
 
 
-def analyze(sweep: Sweep, baseline: str | None) -> Overview:
+def analyze(sweep: LoadedSweep, baseline: str | None) -> Overview:
     runs = sweep.runs
     kinds = [ANY, *sweep.kinds]
     metrics = [m for m in sweep.metrics if m not in AUX_METRICS]

@@ -31,8 +31,10 @@ _NUMBER_COLUMNS = ("seed", "steps_done", "steps_total", "wall_time_s")
 
 
 @dataclass
-class Sweep:
-    """A loaded sweep. ``runs`` has one row per run with the results columns plus derived ones:
+class LoadedSweep:
+    """A sweep as the report reads it from disk (``ganlab.sweep.spec.Sweep`` is the sweep *file*).
+
+    ``runs`` has one row per run with the results columns plus derived ones:
     ``finished`` (completed or failed), ``fail_step`` (earliest onset, NaN if none), ``failed_any``,
     ``surv_time`` (fail_step, or steps_done for runs that never failed) and ``path`` (run folder or None).
     """
@@ -69,7 +71,7 @@ class Sweep:
         return {}
 
 
-def load_sweep(sweep_dir: str | Path) -> Sweep:
+def load_sweep(sweep_dir: str | Path) -> LoadedSweep:
     """Load what a sweep has written so far; raise DataError only when there is no sweep there at all."""
     path = Path(sweep_dir)
     if not path.is_dir():
@@ -85,7 +87,7 @@ def load_sweep(sweep_dir: str | Path) -> Sweep:
     kinds = _prefixed(runs, "onset_")
     metrics = [m for m in _prefixed(runs, "metric_") if runs[f"metric_{m}"].notna().any()]
     runs = _derive(runs, kinds, path)
-    sweep = Sweep(path, meta or {}, runs, kinds, metrics, notes)
+    sweep = LoadedSweep(path, meta or {}, runs, kinds, metrics, notes)
     _inventory(sweep)
     return sweep
 
@@ -167,7 +169,7 @@ def _run_path(root: Path, rel: str) -> Path | None:
     return path if path.is_absolute() else root / path
 
 
-def _inventory(sweep: Sweep) -> None:
+def _inventory(sweep: LoadedSweep) -> None:
     """Note which runs are unfinished, errored, or lack a run folder, log, config or samples."""
     runs, notes = sweep.runs, sweep.notes
     runs["has_log"] = [p is not None and (p / METRICS_FILE).is_file() for p in runs["path"]]
@@ -219,7 +221,7 @@ def sample_files(run_dir: Path | None) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def first_run_info(sweep: Sweep) -> dict[str, Any]:
+def first_run_info(sweep: LoadedSweep) -> dict[str, Any]:
     """``run.json`` of the first run that has one (for header details sweep.json lacks), or {}."""
     for path in sweep.runs["path"]:
         if path is not None and (path / RUN_JSON).is_file():

@@ -13,7 +13,7 @@ import platform
 import subprocess
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,7 +27,7 @@ RUN_JSON = "run.json"
 EVENTS_JSON = "events.json"
 
 RunStatus = Literal["running", "completed", "failed", "error"]
-RUN_STATUSES: tuple[RunStatus, ...] = ("running", "completed", "failed", "error")
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)  # what RunRecord.status accepts
 # A finished run is a result and is never trained again: ``failed`` means a detector (or a NaN) stopped
 # it. ``error`` (it crashed) and ``running`` (interrupted) runs resume from their checkpoint.
 FINISHED: tuple[RunStatus, ...] = ("completed", "failed")

@@ -55,8 +55,6 @@ BASE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("log_path", pa.string()), ("run_dir", pa.string()), ("events", pa.string()), ("event_kinds", pa.string()),
 )
 ONSET_PREFIX, METRIC_PREFIX = "onset_", "metric_"
-# A row's status: a run's finished status or ``error``, or ``pending`` (not run yet, or interrupted).
-RESULT_STATUSES = ("completed", "failed", "error", "pending")
 
 
 def results_schema() -> pa.Schema:
