@@ -14,17 +14,8 @@ from typing import Any
 import pandas as pd
 
 from ganlab.io import atomic_write_text, read_json
-from ganlab.schema import (
-    MANIFEST,
-    RunRecord,
-    SweepManifest,
-    finished_record,
-    git_commit,
-    read_run,
-    timestamp,
-    versions,
-    write_run,
-)
+from ganlab.schema.run import RunRecord, finished_record, git_commit, read_run, timestamp, versions, write_run
+from ganlab.schema.sweep import MANIFEST, SweepManifest
 from ganlab.sweep.backends import get_backend
 from ganlab.sweep.lock import sweep_lock
 from ganlab.sweep.options import SweepOptions
