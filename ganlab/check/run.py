@@ -38,7 +38,7 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
 
     The baseline is read before any training, so a missing or stale one fails fast.
     """
-    from ganlab.metrics import HIGHER_IS_BETTER
+    from ganlab.schema.log import HIGHER_IS_BETTER
     from ganlab.sweep.runner import run_sweep
 
     spec = load_check(check_file, overrides)

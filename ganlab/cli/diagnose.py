@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ganlab.diagnostics import Event, diagnose_path
+if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
+    from ganlab.diagnostics import Event
 
 SEVERITY_STYLE = {"failure": "bold red", "warning": "yellow"}
 
@@ -44,6 +46,8 @@ def register(app: typer.Typer) -> None:
 
         Exits 0 whether or not events are found (it is a report); bad input exits 2.
         """
+        from ganlab.diagnostics import diagnose_path
+
         events = diagnose_path(path)
         if as_json:
             typer.echo(events_json(events))

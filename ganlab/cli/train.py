@@ -55,6 +55,5 @@ def register(app: typer.Typer) -> None:
             raise ResourceError(f"{config}: out of memory ({type(err).__name__}: {str(err).strip()[:120]}); lower "
                                 "train.batch_size, model.width, data.resolution or train.threads") from None
         events = ", ".join(f"{e['kind']}@{e['step']}" for e in result.events) or "none"
+        # A crash raises (exit 1 with its traceback, run.json says "error"); bad input exits 2 in main.
         typer.echo(f"{result.status}: {result.run_dir} ({result.steps_done} steps; events: {events})")
-        if result.status == "error":
-            raise typer.Exit(3)

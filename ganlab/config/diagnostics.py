@@ -81,7 +81,7 @@ class DiagnosticsConfig(BaseModel):
     collapse_partial_dup_rate: float = Field(default=0.3, gt=0.0, le=1.0)
     collapse_full_diversity: float = Field(default=0.1, ge=0.0)
     collapse_partial_diversity: float = Field(default=0.5, ge=0.0)
-    # A new best by this much (relative, and at least 0.05 absolute) means "still improving".
+    # A new best by this much (relative, and at least 0.01 absolute: collapse.MIN_ABS_GAIN) means "still improving".
     collapse_min_gain: float = Field(default=0.1, ge=0.0)
 
     @field_validator("stop_on")

@@ -11,21 +11,37 @@ from ganlab.diagnostics.events import Event
 from ganlab.diagnostics.log import read_log
 from ganlab.diagnostics.registry import detect
 from ganlab.errors import DataError
-
-METRICS_FILE = "metrics.parquet"
+from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON
 
 
 def _run_context(run_dir: Path) -> dict[str, Any]:
-    """``non_finite_tensor`` from run.json, when the trainer recorded one."""
-    path = run_dir / "run.json"
+    """``non_finite_tensor`` (and the step the run stopped at) from run.json, when the trainer recorded one."""
+    path = run_dir / RUN_JSON
     if not path.is_file():
         return {}
     try:
-        info = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise DataError(f"{path}: not valid JSON ({err}); delete it or fix it to diagnose this run") from None
+        info = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as err:
+        why = "nested too deeply" if isinstance(err, RecursionError) else str(err).splitlines()[0][:200]
+        raise DataError(f"{path}: not valid JSON ({why}); delete it or fix it to diagnose this run") from None
     tensor = info.get("non_finite_tensor") if isinstance(info, dict) else None
-    return {"non_finite_tensor": tensor} if tensor else {}
+    if not isinstance(tensor, str) or not tensor:
+        return {}
+    step = info.get("steps_done")
+    return {"non_finite_tensor": tensor, **({"non_finite_step": step} if isinstance(step, int) else {})}
+
+
+def _diagnostics_section(config_yaml: Path) -> DiagnosticsConfig:
+    """The ``diagnostics:`` section of a run's config.yaml, validated (errors name the file and line).
+
+    Only this section is validated: the rest (dataset, model) would load the data and model registries,
+    and torch with them, for nothing a detector uses.
+    """
+    from ganlab.config.load import read_yaml, validate  # here, not at import: keeps detectors light
+
+    data, lines = read_yaml(config_yaml)
+    section = {"diagnostics": data["diagnostics"]} if "diagnostics" in data else {}
+    return validate(section, str(config_yaml), lines).diagnostics
 
 
 def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
@@ -36,10 +52,8 @@ def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
         if not metrics.is_file():
             raise DataError(f"{path}: no {METRICS_FILE} in this directory; pass a run directory or a metrics file")
         config = DiagnosticsConfig()
-        if (path / "config.yaml").is_file():
-            from ganlab.config import load_config  # here, not at import: keeps detectors light
-
-            config = load_config(path / "config.yaml").diagnostics
+        if (path / CONFIG_YAML).is_file():
+            config = _diagnostics_section(path / CONFIG_YAML)
         return metrics, config, _run_context(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")

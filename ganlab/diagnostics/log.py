@@ -12,11 +12,9 @@ import numpy as np
 import pandas as pd
 
 from ganlab.errors import DataError
+from ganlab.schema import EVAL_COLUMNS
+from ganlab.schema import LOG_COLUMNS as REQUIRED_COLUMNS
 
-REQUIRED_COLUMNS = (
-    "step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "lr_d", "lr_g", "time_s",
-)
-EVAL_COLUMNS = ("eval_modes", "eval_modes_total", "eval_kl", "eval_diversity", "eval_dup_rate")
 SCHEMA_DOC = "docs/metrics-schema.md"
 
 
@@ -45,10 +43,12 @@ def prepare(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
-    """Read a metrics log from ``.parquet`` or ``.csv`` and check the required columns.
+    """Read a metrics log from ``.parquet`` or ``.csv`` and check it against the schema.
 
-    Raises ``DataError`` (one line) for a missing file, an unknown suffix, an unreadable file or
-    missing required columns. Extra columns are kept here; ``prepare`` drops them.
+    Raises ``DataError`` (one line) for a missing file, an unknown suffix, an unreadable file, missing
+    required columns, no rows, a row without a step, or a value that is not a number (naming the
+    column and row). NaN and Inf are numbers here: they are what the ``non_finite`` detector reports.
+    Extra columns are kept here; ``prepare`` drops them.
     """
     path = Path(path)
     if not path.is_file():
@@ -58,7 +58,7 @@ def read_log(path: str | Path) -> pd.DataFrame:
         if suffix == ".parquet":
             log = pd.read_parquet(path)
         elif suffix == ".csv":
-            log = pd.read_csv(path)
+            log = pd.read_csv(path, float_precision="round_trip")  # the exact floats a parquet log holds
         else:
             raise DataError(f"{path}: unknown metrics file type {suffix!r}; expected .parquet or .csv")
     except DataError:
@@ -71,7 +71,34 @@ def read_log(path: str | Path) -> pd.DataFrame:
         raise DataError(
             f"{path}: missing required column(s) {', '.join(missing)}; see {SCHEMA_DOC} for the metrics schema"
         )
+    _check_values(path, log, first_line=2 if suffix == ".csv" else None)
     return log
+
+
+def _check_values(path: Path, log: pd.DataFrame, first_line: int | None) -> None:
+    """DataError naming the file, column and row of the first value a detector could not read."""
+    def where(i: int) -> str:
+        return f"row {i + 1}" + (f" (line {i + first_line})" if first_line is not None else "")
+
+    if log.empty:
+        raise DataError(f"{path}: no rows, only a header; a metrics log needs one row per logged step "
+                        f"(see {SCHEMA_DOC})")
+    for column in [c for c in (*REQUIRED_COLUMNS, *EVAL_COLUMNS) if c in log.columns]:
+        values = log[column]
+        if pd.api.types.is_bool_dtype(values) or not (pd.api.types.is_numeric_dtype(values)
+                                                      or values.dtype == object):
+            raise DataError(f"{path}: column {column!r} holds {values.dtype} values, not numbers (see {SCHEMA_DOC})")
+        numbers = pd.to_numeric(values, errors="coerce") if values.dtype == object else values
+        text = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
+        if len(text):
+            shown = str(values.iloc[text[0]])[:40]
+            raise DataError(f"{path}: column {column!r} {where(int(text[0]))} holds {shown!r}, not a number; "
+                            f"write NaN for a missing value (see {SCHEMA_DOC})")
+        if column == "step":
+            no_step = np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype="float64")))
+            if len(no_step):
+                raise DataError(f"{path}: column 'step' {where(int(no_step[0]))} is empty or not finite; "
+                                "every row needs the step it was logged at")
 
 
 def stride(steps: np.ndarray) -> float:

@@ -38,8 +38,9 @@ def detect(
 
     ``log`` follows docs/metrics-schema.md (extra columns ignored, missing optional columns switch
     off the detectors that need them). ``context`` may carry ``non_finite_tensor`` (a name such as
-    "grad of D.main.3.weight") and ``non_finite_step`` from the trainer. ``config.enabled`` is not
-    consulted here: it switches the online monitor, not this pure function.
+    "grad of D.main.3.weight") and ``non_finite_step`` (the step the run stopped at), which the trainer
+    and ``diagnose`` pass from run.json; without the step, the last logged step is used.
+    ``config.enabled`` is not consulted here: it switches the trainer's diagnostics, not this pure function.
     """
     config = config or DiagnosticsConfig()
     frame = prepare(log)

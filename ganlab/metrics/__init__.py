@@ -10,24 +10,7 @@ from ganlab.metrics.frechet import feature_stats, frechet_distance, frechet_from
 from ganlab.metrics.kid import kid, mmd2_unbiased
 from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse_kl
 from ganlab.metrics.prdc import density_coverage, prdc, precision_recall
-
-# True: higher is better; False: lower is better. "diversity" is better up to ~1 (see diversity.py).
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "modes": True,
-    "kl": False,
-    "frechet": False,
-    "kid": False,
-    "precision": True,
-    "recall": True,
-    "density": True,
-    "coverage": True,
-    "diversity": True,
-    "dup_rate": False,
-    "fid_inception": False,
-    "modes_raw": True,  # plain count (hit once), kept to show what the confusion correction removed
-    "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
-    "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
-}
+from ganlab.schema.log import HIGHER_IS_BETTER  # with the other on-disk keys, so readers need no torch
 
 __all__ = [
     "CHEAP_KEYS",

@@ -21,14 +21,9 @@ from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
+from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - defined with the on-disk contract
 
-# New keys go at the end: readers of older run.json / score JSON find the old ones where they were.
-SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std",
-              "precision", "recall", "density", "coverage", "diversity",
-              "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
-EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
 MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
-CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
 
 

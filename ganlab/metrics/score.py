@@ -59,10 +59,9 @@ def build_reference(name: str, resolution: int, data_path: str | None = None) ->
 def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> Tensor:
     """``n`` samples ``(n, C, R, R)`` from the checkpoint's generator, z ~ N(0, I) from ``seed``."""
     from ganlab.models import build_generator
+    from ganlab.train.checkpoint import read_checkpoint
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "generator" not in state:
-        raise DataError(f"{checkpoint}: not a ganlab checkpoint (no 'generator' state dict)")
+    state = read_checkpoint(checkpoint, keys=("generator",))
     net = build_generator(config)
     try:
         net.load_state_dict(state["generator"])

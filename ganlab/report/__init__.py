@@ -4,6 +4,6 @@
 """
 
 from ganlab.report.build import build_report, companions, default_output
-from ganlab.report.load import Sweep, load_sweep
+from ganlab.report.load import LoadedSweep, load_sweep
 
-__all__ = ["Sweep", "build_report", "companions", "default_output", "load_sweep"]
+__all__ = ["LoadedSweep", "build_report", "companions", "default_output", "load_sweep"]

@@ -1,4 +1,4 @@
-"""Per-variant summaries and the plan-driven verdict against the baseline, from a loaded ``Sweep``.
+"""Per-variant summaries and the plan-driven verdict against the baseline, from a loaded ``LoadedSweep``.
 
 Only finished runs (completed or failed) enter the statistics, and only failure-severity events count as
 failures. The analysis plan (``analysis:`` of the sweep file, stored in sweep.json) names the primary
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ganlab.report.load import AUX_METRICS, Sweep
+from ganlab.report.load import AUX_METRICS, LoadedSweep
 from ganlab.stats import basic
 from ganlab.stats.design import Design, design
 from ganlab.stats.endpoints import Arm, EndpointResult, compare_endpoint
@@ -33,8 +33,8 @@ __all__ = ["ANY", "BASELINE", "BETTER", "EQUIVALENT", "INCONCLUSIVE", "NO_BASELI
 
 @cache
 def directions() -> dict[str, bool]:
-    """metric -> True when higher is better (``ganlab.metrics.HIGHER_IS_BETTER``)."""
-    from ganlab.metrics import HIGHER_IS_BETTER
+    """metric -> True when higher is better (``ganlab.schema.HIGHER_IS_BETTER``; no torch import)."""
+    from ganlab.schema.log import HIGHER_IS_BETTER
 
     return dict(HIGHER_IS_BETTER)
 
@@ -96,7 +96,7 @@ class Overview:
         return [t for r in self.rows for t in r.primary]
 
 
-def plan_of(sweep: Sweep) -> AnalysisPlan:
+def plan_of(sweep: LoadedSweep) -> AnalysisPlan:
     """The sweep's analysis plan from sweep.json (``analysis``), or the defaults (noted when unreadable)."""
     raw = sweep.meta.get("analysis")
     if raw is None:
@@ -109,7 +109,7 @@ def plan_of(sweep: Sweep) -> AnalysisPlan:
         return AnalysisPlan()
 
 
-def analyze(sweep: Sweep, baseline: str | None, plan: AnalysisPlan | None = None) -> Overview:
+def analyze(sweep: LoadedSweep, baseline: str | None, plan: AnalysisPlan | None = None) -> Overview:
     plan = plan or plan_of(sweep)
     runs = sweep.runs
     kinds = [ANY, *sweep.kinds]
@@ -169,7 +169,7 @@ def _apply(row: VariantSummary, verdict: Verdict) -> None:
     row.verdict, row.reason, row.reasons = verdict.word, verdict.reason, verdict.sentences
 
 
-def _first_seeds(sweep: Sweep) -> int:
+def _first_seeds(sweep: LoadedSweep) -> int:
     seeds = sweep.meta.get("seeds")
     return len(seeds) if isinstance(seeds, list) and seeds else 1
 
@@ -193,7 +193,7 @@ def _failed(runs: pd.DataFrame, kind: str) -> pd.Series:
     return runs["failed_any"] if kind == ANY else runs[f"fail_{kind}"].notna()
 
 
-def seeds_used(sweep: Sweep, overview: Overview) -> list[dict[str, Any]]:
+def seeds_used(sweep: LoadedSweep, overview: Overview) -> list[dict[str, Any]]:
     """Sequential sweeps: each variant's finished seeds against the plan's maximum, and the compute that
     stopping early saved (the seeds not run times the variant's mean wall time per run)."""
     seq = overview.plan.sequential

@@ -14,7 +14,7 @@ from ganlab.io import atomic_write_text
 from ganlab.report import figures, fmt
 from ganlab.report.analysis import ANY, analyze, seeds_used
 from ganlab.report.grids import variant_grids
-from ganlab.report.load import Sweep, load_sweep
+from ganlab.report.load import LoadedSweep, load_sweep
 from ganlab.report.summary import csv_safe, header, markdown, overview_frame
 from ganlab.report.text import GUIDELINES, config_diffs, guideline_summary
 
@@ -55,7 +55,7 @@ def build_report(sweep_dir: str | Path, out_html: str | Path | None = None, base
     return out
 
 
-def _baseline(sweep: Sweep, requested: str | None) -> str | None:
+def _baseline(sweep: LoadedSweep, requested: str | None) -> str | None:
     name = requested or str(sweep.meta.get("baseline") or "baseline")
     variants = sweep.variants
     if name in variants:
@@ -69,7 +69,7 @@ def _baseline(sweep: Sweep, requested: str | None) -> str | None:
     return None
 
 
-def _context(sweep: Sweep, overview: Any, md_name: str, csv_name: str) -> dict[str, Any]:
+def _context(sweep: LoadedSweep, overview: Any, md_name: str, csv_name: str) -> dict[str, Any]:
     variants = sweep.variants
     colors = figures.palette(variants)
     kind_colors = figures.palette(sweep.kinds)
@@ -109,7 +109,7 @@ def _context(sweep: Sweep, overview: Any, md_name: str, csv_name: str) -> dict[s
     }
 
 
-def _safe(sweep: Sweep, what: str, draw: Any, *args: Any) -> Any:
+def _safe(sweep: LoadedSweep, what: str, draw: Any, *args: Any) -> Any:
     """Draw a figure; a figure that fails on odd data becomes a note instead of a crash."""
     try:
         return draw(*args)

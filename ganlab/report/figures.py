@@ -20,7 +20,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ganlab.report.analysis import ANY, Overview
-from ganlab.report.load import Sweep, read_log
+from ganlab.report.load import LoadedSweep, plot_log
 from ganlab.stats import basic
 
 P = ParamSpec("P")
@@ -85,13 +85,13 @@ def binned_curves(logs: Sequence[pd.DataFrame], column: str, bins: int = CURVE_B
 
 
 @_styled
-def curves(sweep: Sweep, variant: str, kind_colors: dict[str, tuple]) -> tuple[str | None, int]:
+def curves(sweep: LoadedSweep, variant: str, kind_colors: dict[str, tuple]) -> tuple[str | None, int]:
     """Training curves of one variant (median across seeds, IQR band, event onsets as ticks); (uri, runs drawn)."""
     runs = sweep.runs[sweep.runs["variant"] == variant]
     logs: list[pd.DataFrame] = []
     onsets: list[tuple[str, float]] = []
     for _, run in runs.iterrows():
-        log = read_log(run["path"]) if run["has_log"] else None
+        log = plot_log(run["path"]) if run["has_log"] else None
         if log is None:
             continue
         logs.append(log)
@@ -128,7 +128,7 @@ def curves(sweep: Sweep, variant: str, kind_colors: dict[str, tuple]) -> tuple[s
 
 
 @_styled
-def survival(sweep: Sweep, variants: Sequence[str], colors: dict[str, tuple]) -> str | None:
+def survival(sweep: LoadedSweep, variants: Sequence[str], colors: dict[str, tuple]) -> str | None:
     """Kaplan-Meier curves of time to first failure; runs that never failed are censored (+) at steps_done."""
     done = sweep.runs[sweep.runs["finished"]]
     if done.empty or not sweep.kinds:
@@ -153,7 +153,7 @@ def survival(sweep: Sweep, variants: Sequence[str], colors: dict[str, tuple]) ->
 
 
 @_styled
-def metric_points(sweep: Sweep, variants: Sequence[str], metrics: Sequence[str]) -> str | None:
+def metric_points(sweep: LoadedSweep, variants: Sequence[str], metrics: Sequence[str]) -> str | None:
     """One panel per final metric: a box per variant and each seed as a point (plain matplotlib: fast)."""
     done = sweep.runs[sweep.runs["finished"]]
     metrics = [m for m in metrics if done[f"metric_{m}"].notna().any()]
@@ -249,7 +249,7 @@ def forest(overview: Overview) -> str | None:
 
 
 @_styled
-def profiles(sweep: Sweep, variants: Sequence[str], metrics: Sequence[str],
+def profiles(sweep: LoadedSweep, variants: Sequence[str], metrics: Sequence[str],
              colors: dict[str, tuple]) -> str | None:
     """rliable-style score distributions: per variant, the fraction of runs scoring above tau, for each metric.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from ganlab.report.load import Sweep, sample_files
+from ganlab.report.load import LoadedSweep, sample_files
 
 MAX_BYTES = 300_000
 MAX_SIDE = 320
@@ -25,7 +25,7 @@ class Grid:
     caption: str
 
 
-def variant_grids(sweep: Sweep, variant: str) -> tuple[Grid | None, Grid | None, str]:
+def variant_grids(sweep: LoadedSweep, variant: str) -> tuple[Grid | None, Grid | None, str]:
     """(last checkpoint grid, failure-onset grid, a note on what is missing).
 
     The last grid comes from the variant's lowest seed that has samples; the onset grid from the run with

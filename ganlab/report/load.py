@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from ganlab.config.load import flatten
 from ganlab.errors import DataError
-from ganlab.train.rundir import FINISHED
+from ganlab.schema import CONFIG_YAML, FINISHED, MANIFEST, METRICS_FILE, RESULTS, RUN_JSON, SweepManifest
 
 # Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
 AUX_METRICS = ("n_samples", "modes_total", "kid_std")
@@ -30,8 +31,10 @@ _NUMBER_COLUMNS = ("seed", "steps_done", "steps_total", "wall_time_s")
 
 
 @dataclass
-class Sweep:
-    """A loaded sweep. ``runs`` has one row per run with the results columns plus derived ones:
+class LoadedSweep:
+    """A sweep as the report reads it from disk (``ganlab.sweep.spec.Sweep`` is the sweep *file*).
+
+    ``runs`` has one row per run with the results columns plus derived ones:
     ``finished`` (completed or failed), ``fail_<kind>`` / ``warn_<kind>`` (onset of that kind's
     failure-severity / warning-severity events, NaN if none), ``fail_step`` (earliest failure onset),
     ``failed_any``, ``warned_any``, ``surv_time`` (fail_step, or steps_done for runs that never failed)
@@ -71,14 +74,14 @@ class Sweep:
         return {}
 
 
-def load_sweep(sweep_dir: str | Path) -> Sweep:
+def load_sweep(sweep_dir: str | Path) -> LoadedSweep:
     """Load what a sweep has written so far; raise DataError only when there is no sweep there at all."""
     path = Path(sweep_dir)
     if not path.is_dir():
         raise DataError(f"{path}: no such sweep directory; pass the folder `ganlab sweep` wrote")
     notes: list[str] = []
-    meta = _read_meta(path / "sweep.json", notes)
-    results_path = path / "results.parquet"
+    meta = _read_meta(path / MANIFEST, notes)
+    results_path = path / RESULTS
     if meta is None and not results_path.is_file():
         raise DataError(f"{path}: not a sweep directory (no sweep.json or results.parquet); "
                         "run `ganlab sweep` first or pass its output folder")
@@ -87,7 +90,7 @@ def load_sweep(sweep_dir: str | Path) -> Sweep:
     kinds = _prefixed(runs, "onset_")
     metrics = [m for m in _prefixed(runs, "metric_") if runs[f"metric_{m}"].notna().any()]
     runs = _derive(runs, kinds, path)
-    sweep = Sweep(path, meta or {}, runs, kinds, metrics, notes)
+    sweep = LoadedSweep(path, meta or {}, runs, kinds, metrics, notes)
     _inventory(sweep)
     return sweep
 
@@ -98,10 +101,21 @@ def _read_meta(path: Path, notes: list[str]) -> dict[str, Any] | None:
         return None
     try:
         meta = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         notes.append(f"sweep.json could not be read ({type(err).__name__}); header details are unknown.")
         return {}
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        notes.append("sweep.json is not a JSON object; header details are unknown.")
+        return {}
+    try:
+        return SweepManifest.model_validate(meta).model_dump()
+    except ValidationError as err:
+        # Keep what can be read: a manifest from another ganlab version still names the sweep.
+        first = err.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "sweep.json"
+        notes.append(f"sweep.json does not follow the manifest schema ({where}: {first['msg']}); "
+                     "header details may be incomplete.")
+        return meta
 
 
 def _read_results(path: Path, notes: list[str]) -> pd.DataFrame:
@@ -195,11 +209,11 @@ def _run_path(root: Path, rel: str) -> Path | None:
     return path if path.is_absolute() else root / path
 
 
-def _inventory(sweep: Sweep) -> None:
+def _inventory(sweep: LoadedSweep) -> None:
     """Note which runs are unfinished, errored, or lack a run folder, log, config or samples."""
     runs, notes = sweep.runs, sweep.notes
-    runs["has_log"] = [p is not None and (p / "metrics.parquet").is_file() for p in runs["path"]]
-    runs["has_config"] = [p is not None and (p / "config.yaml").is_file() for p in runs["path"]]
+    runs["has_log"] = [p is not None and (p / METRICS_FILE).is_file() for p in runs["path"]]
+    runs["has_config"] = [p is not None and (p / CONFIG_YAML).is_file() for p in runs["path"]]
     runs["has_samples"] = [bool(sample_files(p)) for p in runs["path"]]
     label = pd.Series([f"{v} seed {'?' if pd.isna(s) else int(s)}" for v, s in zip(runs["variant"], runs["seed"],
                                                                                    strict=True)], index=runs.index)
@@ -247,11 +261,11 @@ def sample_files(run_dir: Path | None) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def first_run_info(sweep: Sweep) -> dict[str, Any]:
+def first_run_info(sweep: LoadedSweep) -> dict[str, Any]:
     """``run.json`` of the first run that has one (for header details sweep.json lacks), or {}."""
     for path in sweep.runs["path"]:
-        if path is not None and (path / "run.json").is_file():
-            info = _json(_read_text(path / "run.json"), None)
+        if path is not None and (path / RUN_JSON).is_file():
+            info = _json(_read_text(path / RUN_JSON), None)
             if isinstance(info, dict):
                 return info
     return {}
@@ -264,12 +278,13 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def read_log(run_dir: Path | None) -> pd.DataFrame | None:
-    """A run's ``metrics.parquet`` with infinities turned into NaN, or None when it is missing or unreadable."""
-    if run_dir is None or not (run_dir / "metrics.parquet").is_file():
+def plot_log(run_dir: Path | None) -> pd.DataFrame | None:
+    """A run's ``metrics.parquet`` for plotting: infinities turned into NaN; None when it is missing or
+    unreadable (the report shows a gap). ``ganlab.diagnostics.read_log`` is the strict reader."""
+    if run_dir is None or not (run_dir / METRICS_FILE).is_file():
         return None
     try:
-        log = pd.read_parquet(run_dir / "metrics.parquet")
+        log = pd.read_parquet(run_dir / METRICS_FILE)
     except Exception:  # a damaged file is reported as missing
         return None
     if "step" not in log:
@@ -282,7 +297,7 @@ def read_config(run_dir: Path | None) -> dict[str, Any] | None:
     if run_dir is None:
         return None
     try:
-        data = yaml.safe_load((run_dir / "config.yaml").read_text())
+        data = yaml.safe_load((run_dir / CONFIG_YAML).read_text())
     except (OSError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ganlab.report import fmt
 from ganlab.report.analysis import ANY, Overview
-from ganlab.report.load import Sweep, first_run_info
+from ganlab.report.load import LoadedSweep, first_run_info
 
 
 def compute_time(runs: pd.DataFrame) -> tuple[float, float, int]:
@@ -25,7 +25,7 @@ def compute_time(runs: pd.DataFrame) -> tuple[float, float, int]:
     return total, saved, len(early)
 
 
-def header(sweep: Sweep) -> dict[str, Any]:
+def header(sweep: LoadedSweep) -> dict[str, Any]:
     meta, runs = sweep.meta, sweep.runs
     run = first_run_info(sweep) if not (meta.get("device") and meta.get("versions")) else {}
     versions = meta.get("versions") or run.get("versions")
@@ -86,7 +86,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda col: col.map(cell) if col.dtype == object else col)
 
 
-def markdown(sweep: Sweep, overview: Overview, html_name: str) -> str:
+def markdown(sweep: LoadedSweep, overview: Overview, html_name: str) -> str:
     """A short summary for a pull request or a CI job summary."""
     h = header(sweep)
     metric = next((m for m in ("modes", "frechet", "kid", "kl") if m in overview.metrics),

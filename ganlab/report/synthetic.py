@@ -3,6 +3,8 @@
 ``make_sweep(root)`` writes ``sweep.json``, ``results.parquet`` and one run folder per (variant, seed)
 with ``config.yaml``, ``metrics.parquet``, ``samples/step_XXXXXX.png``, ``events.json`` and ``run.json``.
 Each variant fails with its own probability, so tests can build sweeps with or without a real difference.
+The files are written through the same code as real sweeps (``ganlab.schema``'s ``SweepManifest`` and
+``RunRecord``, ``ganlab.sweep.results``), so the fixture cannot drift from the contract.
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ import yaml
 from PIL import Image
 
 from ganlab.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ganlab.schema import (
+    CONFIG_YAML,
+    EVAL_KEYS,
+    EVENTS_JSON,
+    LOG_COLUMNS,
+    MANIFEST,
+    METRICS_FILE,
+    EventSummary,
+    RunRecord,
+    SweepManifest,
+    write_run,
+)
+from ganlab.sweep.results import result_row, write_results
+from ganlab.sweep.task import RunTask
 
-KINDS = ("non_finite", "d_dominance", "mode_collapse", "gradient_explosion", "oscillation")
-METRICS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std", "precision", "recall",
-           "density", "coverage", "diversity", "dup_rate")
+VERSIONS = {"ganlab": "0.1.0", "torch": "2.13.0", "python": "3.11.2"}
 DEFAULT_VARIANTS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "no_batchnorm": {"model.batchnorm": "none"},
@@ -47,6 +61,7 @@ def make_sweep(root: str | Path, variants: dict[str, dict[str, Any]] | None = No
 
     ``fail[variant]`` is the chance that a run of that variant has a failure event (default 0.2). The last
     ``pending`` runs are still pending (no run folder); the ``errored`` runs before them crashed.
+    ``baseline_seeds`` gives the baseline a larger arm; ``warn`` is the chance of an ``oscillation`` warning.
     """
     root = Path(root)
     variants = DEFAULT_VARIANTS if variants is None else variants
@@ -58,91 +73,90 @@ def make_sweep(root: str | Path, variants: dict[str, dict[str, Any]] | None = No
         status = "pending" if i >= len(plan) - pending else "error" if i >= len(plan) - pending - errored else None
         rows.append(_run(root, variant, s, variants[variant], steps, fail.get(variant, 0.2), checkpoint_every,
                          status, rng, warn_rng.random() < warn))
-    meta = {"name": name, "sweep_file": f"{name}.yaml", "sweep_hash": "0" * 12,
-            "versions": {"ganlab": "0.1.0", "torch": "2.13.0", "python": "3.11.2"}, "git_commit": "0123abcd" * 5,
-            "started_at": "2025-01-01T10:00:00+0000", "finished_at": "2025-01-01T11:00:00+0000", "backend": "local",
-            "workers": 2, "baseline": "baseline", "variants": variants, "n_runs": len(plan), "device": "cpu",
-            "seeds": list(range(seeds))}
-    atomic_write_json(root / "sweep.json", meta)
-    pd.DataFrame(rows).to_parquet(root / "results.parquet", index=False)
+    meta = SweepManifest(name=name, sweep_file=f"{name}.yaml", sweep_sha256="0" * 64, versions=VERSIONS,
+                         git_commit="0123abcd" * 5, started_at="2025-01-01T10:00:00+0000",
+                         finished_at="2025-01-01T11:00:00+0000", status="completed", backend="local", workers=2,
+                         device="cpu", variants=variants, seeds=list(range(seeds)), n_runs=len(plan),
+                         n_to_run=len(plan),
+                         baseline_seeds=list(range(baseline_seeds)) if baseline_seeds else None)
+    atomic_write_text(root / MANIFEST, meta.model_dump_json(indent=2) + "\n")
+    write_results(root, rows)
     return root
 
 
 def _run(root: Path, variant: str, seed: int, overrides: dict[str, Any], steps: int, p_fail: float,
          checkpoint_every: int, status: str | None, rng: np.random.Generator, warned: bool = False) -> dict[str, Any]:
+    """Write one run folder (unless pending) and return its results.parquet row."""
     rid = hashlib.sha256(f"{variant}/{seed}".encode()).hexdigest()[:12]
-    rel = f"runs/{rid}"
-    run_dir = root / rel
-    row: dict[str, Any] = {"variant": variant, "seed": seed, "run_id": rid,
-                           "overrides": json.dumps({**overrides, "seed": seed}), "steps_total": steps,
-                           "log_path": f"{rel}/train.log", "run_dir": rel, "stop_reason": None, "error": None}
-    onsets: dict[str, float] = {}
+    run_dir = root / "runs" / rid
+    task = RunTask(variant=variant, seed=seed, run_id=rid, overrides=overrides, config=_config(seed, overrides, steps),
+                   run_dir=str(run_dir))
     if status == "pending":
-        row.update(status="pending", steps_done=0, wall_time_s=np.nan)
-    else:
-        failed = rng.random() < p_fail
-        if failed:
-            kind = str(rng.choice(["mode_collapse", "d_dominance", "gradient_explosion", "non_finite"],
-                                  p=[0.5, 0.25, 0.15, 0.1]))
-            onsets[kind] = float(int(rng.uniform(0.15, 0.7) * steps))
-        done = steps if not failed else min(steps, int(min(onsets.values())) + steps // 8)
-        if status == "error":
-            done = int(rng.integers(1, steps))
-        step_time = 0.01 * (1 + 0.1 * rng.random())
-        row.update(status=status or ("failed" if done < steps else "completed"), steps_done=done,
-                   wall_time_s=done * step_time)
-        if status == "error":
-            row["error"] = "RuntimeError: CUDA out of memory (synthetic)"
-        elif done < steps:
-            row["stop_reason"] = f"stopped at step {done} by {next(iter(onsets))}"
-        _write_run_dir(run_dir, variant, seed, overrides, done, onsets, step_time, checkpoint_every,
-                       row["status"], rng)
-    events: list[dict[str, Any]] = [{"kind": k, "step": int(s), "severity": "failure"} for k, s in onsets.items()]
-    warning_step = float(steps // 4)
-    if warned and status != "pending":
-        events.append({"kind": "oscillation", "step": int(warning_step), "severity": "warning"})
-    row.update(events=json.dumps(events), event_kinds=",".join(dict.fromkeys(e["kind"] for e in events)))
-    for kind in KINDS:
-        row[f"onset_{kind}"] = min((float(e["step"]) for e in events if e["kind"] == kind), default=np.nan)
-    row.update({f"metric_{m}": v for m, v in _final_metrics(bool(onsets), row["status"], rng).items()})
-    return row
+        return result_row(task, root)
+    onsets: dict[str, float] = {}
+    failed = rng.random() < p_fail
+    if failed:
+        kind = str(rng.choice(["mode_collapse", "d_dominance", "gradient_explosion", "non_finite"],
+                              p=[0.5, 0.25, 0.15, 0.1]))
+        onsets[kind] = float(int(rng.uniform(0.15, 0.7) * steps))
+    done = steps if not failed else min(steps, int(min(onsets.values())) + steps // 8)
+    if status == "error":
+        done = int(rng.integers(1, steps))
+    step_time = 0.01 * (1 + 0.1 * rng.random())
+    final_status = status or ("failed" if done < steps else "completed")
+    events = [{"kind": k, "step": int(v), "severity": "failure", "evidence": {"until": done},
+               "message": f"{k} from step {int(v)}"} for k, v in onsets.items()]
+    if warned:
+        events.append({"kind": "oscillation", "step": steps // 4, "severity": "warning", "evidence": {},
+                       "message": f"oscillation from step {steps // 4}"})
+    atomic_write_text(run_dir / CONFIG_YAML, yaml.safe_dump(task.config, sort_keys=False))
+    if final_status != "error":
+        _write_logs(run_dir, final_status, done, events, onsets, step_time, checkpoint_every, rng)
+    record = RunRecord(
+        run_id=rid, status=final_status, steps_done=done, steps_total=steps, wall_time_s=done * step_time,
+        versions=VERSIONS, device="cpu", git_commit="0123abcd" * 5, started_at="2025-01-01T10:00:00+0000",
+        finished_at=None if final_status == "error" else "2025-01-01T10:01:00+0000",
+        events=[EventSummary(kind=e["kind"], step=e["step"], severity=e["severity"]) for e in events],
+        stop_reason=f"stopped at step {done} by {next(iter(onsets))}" if final_status == "failed" else None,
+        error="RuntimeError: CUDA out of memory (synthetic)" if final_status == "error" else None,
+        final_metrics=_final_metrics(bool(onsets), final_status, rng))
+    write_run(run_dir, record)
+    return result_row(task, root, record, {"log_path": str(root / "logs" / f"{rid}.log")})
 
 
-def _final_metrics(failed: bool, status: str, rng: np.random.Generator) -> dict[str, float]:
-    out = {m: np.nan for m in METRICS}
+def _final_metrics(failed: bool, status: str, rng: np.random.Generator) -> dict[str, float | None] | None:
     if status not in ("completed", "failed"):
-        return out
-    quality = rng.uniform(0.1, 0.4) if failed else rng.uniform(0.8, 1.0)
+        return None
+    quality = float(rng.uniform(0.1, 0.4) if failed else rng.uniform(0.8, 1.0))
+    out: dict[str, float | None] = dict.fromkeys(EVAL_KEYS)
     out.update(n_samples=1000.0, modes_total=10.0, modes=float(round(10 * quality)), kl=float(2.5 * (1 - quality)),
                precision=quality, recall=quality * 0.9, diversity=quality, dup_rate=float(1 - quality) * 0.5)
     return out
 
 
-def _write_run_dir(run_dir: Path, variant: str, seed: int, overrides: dict[str, Any], done: int,
-                   onsets: dict[str, float], step_time: float, checkpoint_every: int, status: str,
-                   rng: np.random.Generator) -> None:
-    config = json.loads(json.dumps(_BASE_CONFIG))
+def _config(seed: int, overrides: dict[str, Any], steps: int) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads(json.dumps(_BASE_CONFIG))
     config["seed"] = seed
+    config["train"]["steps"] = steps
     for key, value in overrides.items():
         node = config
         *parents, last = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
         node[last] = value
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
-    if status == "error":
-        atomic_write_json(run_dir / "run.json", {"status": "error", "steps_done": done})
-        return
+    return config
+
+
+def _write_logs(run_dir: Path, status: str, done: int, events: list[dict[str, Any]], onsets: dict[str, float],
+                step_time: float, checkpoint_every: int, rng: np.random.Generator) -> None:
+    """``metrics.parquet``, the sample grids and ``events.json`` of a finished run."""
     onset = min(onsets.values(), default=np.inf)
-    pd.DataFrame(_curves(done, onset, step_time, rng)).to_parquet(run_dir / "metrics.parquet", index=False)
+    curves = pd.DataFrame(_curves(done, onset, step_time, rng), columns=list(LOG_COLUMNS))
+    curves.to_parquet(run_dir / METRICS_FILE, index=False)
     shots = [s for s in range(checkpoint_every, done + 1, checkpoint_every)] + ([done] if status == "failed" else [])
     for s in sorted(set(shots)):
         _sample_png(run_dir / "samples" / f"step_{s:06d}.png", collapsed=s >= onset, rng=rng)
-    events = [{"kind": k, "step": int(v), "severity": "failure", "evidence": {}, "message": f"{k} from step {int(v)}"}
-              for k, v in onsets.items()]
-    atomic_write_json(run_dir / "events.json", events)
-    atomic_write_json(run_dir / "run.json", {"status": status, "steps_done": done, "wall_time_s": done * step_time,
-                                             "device": "cpu", "events": events})
+    atomic_write_json(run_dir / EVENTS_JSON, events)
 
 
 def _curves(done: int, onset: float, step_time: float, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ from typing import Any
 from ganlab.config.load import flatten
 from ganlab.report import fmt
 from ganlab.report.analysis import ANY, Overview
-from ganlab.report.load import Sweep, read_config
+from ganlab.report.load import LoadedSweep, read_config
 
 # The five DCGAN guidelines (Radford et al. 2016) and the config keys that break each one.
 GUIDELINES: tuple[tuple[int, str, tuple[str, ...]], ...] = (
@@ -36,7 +36,7 @@ class Diff:
     note: str
 
 
-def config_diffs(sweep: Sweep, baseline: str | None) -> list[Diff]:
+def config_diffs(sweep: LoadedSweep, baseline: str | None) -> list[Diff]:
     """Each non-baseline variant's resolved config (its lowest seed's config.yaml) against the baseline's."""
     if baseline is None:
         return []
@@ -57,7 +57,7 @@ def config_diffs(sweep: Sweep, baseline: str | None) -> list[Diff]:
     return out
 
 
-def guideline_summary(sweep: Sweep, overview: Overview) -> list[dict[str, Any]]:
+def guideline_summary(sweep: LoadedSweep, overview: Overview) -> list[dict[str, Any]]:
     """One paragraph per DCGAN guideline saying what breaking it did in this sweep, with numbers."""
     base = overview.baseline
     out = []
@@ -74,7 +74,7 @@ def guideline_summary(sweep: Sweep, overview: Overview) -> list[dict[str, Any]]:
     return out
 
 
-def _sentence(sweep: Sweep, overview: Overview, variant: str, keys: list[str], own: tuple[str, ...]) -> str:
+def _sentence(sweep: LoadedSweep, overview: Overview, variant: str, keys: list[str], own: tuple[str, ...]) -> str:
     row, base = overview.row(variant), overview.row(overview.baseline or "")
     assert row is not None and base is not None
     overrides = sweep.overrides(variant)
@@ -97,7 +97,7 @@ def _sentence(sweep: Sweep, overview: Overview, variant: str, keys: list[str], o
     return " ".join(parts)
 
 
-def _config(sweep: Sweep, variant: str) -> dict[str, Any] | None:
+def _config(sweep: LoadedSweep, variant: str) -> dict[str, Any] | None:
     runs = sweep.runs[(sweep.runs["variant"] == variant) & sweep.runs["has_config"]].sort_values("seed")
     for path in runs["path"]:
         config = read_config(path)

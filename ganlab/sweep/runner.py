@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ganlab.io import atomic_write_json
+from ganlab.io import atomic_write_text, read_json
+from ganlab.schema.run import RunRecord, finished_record, git_commit, read_run, timestamp, versions, write_run
+from ganlab.schema.sweep import MANIFEST, SweepManifest
 from ganlab.sweep.backends import get_backend
 from ganlab.sweep.lock import sweep_lock
 from ganlab.sweep.options import SweepOptions
@@ -22,9 +24,7 @@ from ganlab.sweep.progress import SweepProgress
 from ganlab.sweep.results import read_results, result_row, write_results
 from ganlab.sweep.spec import BASELINE, Sweep, load_sweep_spec
 from ganlab.sweep.task import RunTask
-from ganlab.train.rundir import timestamp
 
-MANIFEST = "sweep.json"
 ERROR_EXIT = 3
 
 
@@ -45,14 +45,9 @@ class SweepResult:
         return ERROR_EXIT if self.n_errors else 0
 
 
-def finished_info(task: RunTask) -> dict[str, Any] | None:
+def finished_info(task: RunTask) -> RunRecord | None:
     """run.json of the task's run when that run is finished (completed or failed), else None."""
-    from ganlab.train.rundir import FINISHED, read_run
-
-    info = read_run(task.run_dir)
-    if info and info.get("run_id") == task.run_id and info.get("status") in FINISHED:
-        return info
-    return None
+    return finished_record(task.run_dir, task.run_id)
 
 
 def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides: dict[str, Any] | None = None,
@@ -83,50 +78,55 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
         options = SweepOptions(sweep_dir=str(sweep_dir), workers=workers or sweep.workers, backend=backend,
                                ray_address=ray_address, runs_per_gpu=runs_per_gpu or sweep.runs_per_gpu,
                                threads=threads, progress=progress)
+        devices = {info.device for task in tasks if (info := finished_info(task)) is not None}
         previous = _read_manifest(sweep_dir)
-        manifest = _manifest(sweep, options, len(todo))
-        atomic_write_json(sweep_dir / MANIFEST, manifest)
+        manifest = _manifest(sweep, options, len(todo), devices)
+        _write_manifest(sweep_dir, manifest)
         write_results(sweep_dir, list(rows.values()))
 
         def on_done(record: dict[str, Any]) -> None:
             task = by_id[record["run_id"]]
             if record.get("status") == "error":
                 _mark_error(task, record)
+            if record.get("info") is not None:
+                devices.add(record["info"].device)
             rows[task.run_id] = row = result_row(task, sweep_dir, record=record)
             write_results(sweep_dir, list(rows.values()))
             bar.done(row)
 
         try:
             with SweepProgress(len(tasks), len(tasks) - len(todo), progress) as bar:
-                if previous.get("sweep_sha256") not in (None, sweep.sha256):
+                if previous not in (None, sweep.sha256):
                     bar.note(f"note: {sweep.source} changed since the last sweep into {sweep_dir}; runs are matched "
                              "by run id, so unchanged runs are still skipped")
                 if len(todo) < len(tasks):
                     bar.note(f"{len(tasks) - len(todo)} of {len(tasks)} runs already finished in {sweep_dir}; "
                              "skipping them")
                 run_backend(dispatch_order(todo), options, on_done)
-            manifest["status"] = "completed"
+            status = "completed"
         except BaseException:
-            manifest["status"] = "interrupted"
+            status = "interrupted"
             raise
         finally:
-            manifest["finished_at"] = timestamp()
-            atomic_write_json(sweep_dir / MANIFEST, manifest)
+            _write_manifest(sweep_dir, manifest.model_copy(update={
+                "status": status, "finished_at": timestamp(), "device": ", ".join(sorted(devices)) or None}))
     return SweepResult(sweep_dir, read_results(sweep_dir), len(tasks), len(tasks) - len(todo))
 
 
-def _read_manifest(sweep_dir: Path) -> dict[str, Any]:
-    from ganlab.io import read_json
-
+def _read_manifest(sweep_dir: Path) -> str | None:
+    """The previous invocation's ``sweep_sha256``, or None (no manifest, or an unreadable one)."""
     try:
-        return dict(read_json(sweep_dir / MANIFEST))
-    except (OSError, ValueError, TypeError):
-        return {}
+        previous = read_json(sweep_dir / MANIFEST)
+    except (OSError, ValueError):
+        return None
+    return previous.get("sweep_sha256") if isinstance(previous, dict) else None
 
 
-def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int) -> dict[str, Any]:
-    from ganlab.train.rundir import git_commit, versions
+def _write_manifest(sweep_dir: Path, manifest: SweepManifest) -> None:
+    atomic_write_text(sweep_dir / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
 
+
+def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int, devices: set[str]) -> SweepManifest:
     workers, threads, gpus = options.workers, options.threads, None
     if options.backend == "local" and n_todo:
         from ganlab.sweep.backends.local import worker_plan
@@ -135,22 +135,19 @@ def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int) -> dict[str, Any
         workers, threads = len(plan), plan[0][1]
         gpus = [gpu for gpu, _ in plan] if plan[0][0] is not None else None
     source = str(Path(sweep.source).absolute()) if sweep.source != "<sweep>" else None
-    return {
-        "name": sweep.name, "description": sweep.description, "sweep_file": source, "sweep_sha256": sweep.sha256,
-        "set_overrides": sweep.set_overrides, "versions": versions(), "git_commit": git_commit(),
-        "started_at": timestamp(), "finished_at": None, "status": "running", "backend": options.backend,
-        "workers": workers, "runs_per_gpu": options.runs_per_gpu, "threads": threads, "gpus": gpus,
-        "baseline": BASELINE, "variants": sweep.variants, "seeds": list(sweep.seeds), "n_runs": sweep.n_runs,
-        "n_to_run": n_todo, "analysis": sweep.analysis.model_dump(mode="json"),
-        "baseline_seeds": list(sweep.baseline_seeds) if sweep.baseline_seeds else None,
-    }
+    return SweepManifest(
+        name=sweep.name, description=sweep.description, sweep_file=source, sweep_sha256=sweep.sha256,
+        set_overrides=sweep.set_overrides, versions=versions(), git_commit=git_commit(), started_at=timestamp(),
+        status="running", backend=options.backend, workers=workers, runs_per_gpu=options.runs_per_gpu,
+        threads=threads, gpus=gpus, device=", ".join(sorted(devices)) or None, baseline=BASELINE,
+        variants=sweep.variants, seeds=list(sweep.seeds), n_runs=sweep.n_runs, n_to_run=n_todo,
+        analysis=sweep.analysis.model_dump(mode="json"),
+        baseline_seeds=list(sweep.baseline_seeds) if sweep.baseline_seeds else None)
 
 
 def _mark_error(task: RunTask, record: dict[str, Any]) -> None:
     """A worker that died left run.json at ``running``: say ``error`` there too (it still resumes)."""
-    from ganlab.train.rundir import read_run, write_run
-
     info = read_run(task.run_dir)
-    if info and info.get("status") == "running":
-        info.update(status="error", error=record.get("error"), error_log=record.get("log_path"))
-        write_run(task.run_dir, info)
+    if info is not None and info.status == "running":
+        write_run(task.run_dir, info.model_copy(update={
+            "status": "error", "error": record.get("error"), "error_log": record.get("log_path")}))

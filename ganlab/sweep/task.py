@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RECORD_KEYS = ("variant", "seed", "run_id", "status", "error", "log_path", "run_dir", "wall_time_s", "info",
-               "host", "pid")
+from ganlab.schema import RunRecord, read_run
 
 
 @dataclass(frozen=True)
@@ -38,12 +37,26 @@ class RunTask:
         return str(Path(self.run_dir).parent.parent / "logs" / f"{self.run_id}.log")
 
 
+def task_record(task: RunTask, status: str, *, error: str | None = None, info: RunRecord | None = None,
+                log_path: str | None = None, run_dir: str | None = None, wall_time_s: float = 0.0,
+                host: str | None = None, pid: int | None = None) -> dict[str, Any]:
+    """What a backend hands to ``on_done`` for one run (the one place this dict is built).
+
+    Keys: ``variant, seed, run_id, status`` (completed | failed | error), ``error`` (None or one line),
+    ``log_path``, ``run_dir``, ``wall_time_s`` (run.json's training time when there is one, else
+    ``wall_time_s``), ``info`` (the ``RunRecord`` of run.json, or None), ``host``, ``pid``.
+    """
+    wall = info.wall_time_s if info is not None else wall_time_s
+    return {"variant": task.variant, "seed": task.seed, "run_id": task.run_id, "status": status, "error": error,
+            "log_path": log_path or task.log_file, "run_dir": run_dir or task.run_dir, "wall_time_s": float(wall),
+            "info": info, "host": host, "pid": pid}
+
+
 def failure_record(task: RunTask, error: str, log_path: str | None = None, wall_time_s: float = 0.0,
-                   info: dict[str, Any] | None = None) -> dict[str, Any]:
+                   info: RunRecord | None = None) -> dict[str, Any]:
     """The record of a run whose worker could not report (died, was killed, ran out of memory)."""
-    return {"variant": task.variant, "seed": task.seed, "run_id": task.run_id, "status": "error",
-            "error": error, "log_path": log_path or task.log_file, "run_dir": task.run_dir,
-            "wall_time_s": wall_time_s, "info": info, "host": socket.gethostname(), "pid": None}
+    return task_record(task, "error", error=error, info=info, log_path=log_path, wall_time_s=wall_time_s,
+                       host=socket.gethostname())
 
 
 def execute(task: RunTask, run_dir: str | None = None, threads: int | None = None, *,
@@ -54,18 +67,16 @@ def execute(task: RunTask, run_dir: str | None = None, threads: int | None = Non
     sets torch's intra-op threads for this process (never the run config, which would change the run
     id). With ``capture``, this process's stdout and stderr (file descriptors 1 and 2, so C++ output
     too) are appended to the log while the run lasts. ``KeyboardInterrupt`` still propagates: an
-    interrupted run stays ``running`` in run.json and resumes next time.
-
-    Record keys: ``variant, seed, run_id, status`` (completed | failed | error), ``error`` (None or one
-    line), ``log_path``, ``run_dir``, ``wall_time_s`` (run.json's training time, or this call's), ``info``
-    (run.json as a dict, or None), ``host``, ``pid``.
+    interrupted run stays ``running`` in run.json and resumes next time. Returns ``task_record``'s dict.
     """
     run_dir = str(run_dir or task.run_dir)
     log = Path(log_path or (task.log_file if run_dir == task.run_dir else Path(run_dir).parent.parent / "logs"
                             / f"{task.run_id}.log"))
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    status, error, info = "error", None, None
+    status: str = "error"
+    error: str | None = None
+    info: RunRecord | None = None
     with _redirect_output(log if capture else None):
         print(f"== ganlab sweep: variant {task.variant!r} seed {task.seed} run {task.run_id} "
               f"(pid {os.getpid()} on {socket.gethostname()}, {time.strftime('%Y-%m-%dT%H:%M:%S%z')})", flush=True)
@@ -78,22 +89,16 @@ def execute(task: RunTask, run_dir: str | None = None, threads: int | None = Non
             if threads:
                 torch.set_num_threads(threads)
             result = train(GanlabConfig.model_validate(task.config), run_dir, progress=False)
-            status, info = result.status, result.info
-            error = info.get("error")
+            status, info = result.status, result.record  # completed or failed: a crash raises
             if result.run_id != task.run_id:
                 status, error = "error", f"run id mismatch: the sweep planned {task.run_id}, train made {result.run_id}"
         except Exception as err:  # noqa: BLE001 - a crashing run is a result of the sweep, not its end
             traceback.print_exc()
             error = f"{type(err).__name__}: {err}".splitlines()[0]
-            from ganlab.train import read_run
-
             info = read_run(run_dir)
         print(f"== {status}" + (f": {error}" if error else ""), flush=True)
-    wall = (info or {}).get("wall_time_s")
-    return {"variant": task.variant, "seed": task.seed, "run_id": task.run_id, "status": status, "error": error,
-            "log_path": str(log), "run_dir": run_dir,
-            "wall_time_s": float(wall) if wall is not None else time.perf_counter() - t0, "info": info,
-            "host": socket.gethostname(), "pid": os.getpid()}
+    return task_record(task, status, error=error, info=info, log_path=str(log), run_dir=run_dir,
+                       wall_time_s=time.perf_counter() - t0, host=socket.gethostname(), pid=os.getpid())
 
 
 @contextmanager

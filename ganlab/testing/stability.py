@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ganlab.config import GanlabConfig, apply_overrides, load_config
+from ganlab.schema import EVENTS_JSON, RunRecord
 from ganlab.testing.profiles import active_profile
-from ganlab.train import RunResult, train
+from ganlab.train import train
+
+
+@dataclass(frozen=True)
+class StableRun:
+    """One seed's outcome, as data: it stays valid after a temporary run folder is deleted."""
+
+    seed: int
+    record: RunRecord  # the run's final run.json
+    events: list[dict[str, Any]]  # events.json: {kind, step, severity, evidence, message}
+    run_dir: Path | None  # the run directory when ``out_dir`` was given; None when it was temporary
+
+    @property
+    def status(self) -> str:
+        return self.record.status
 
 
 def _events_table(rows: Sequence[tuple[int, str, dict[str, Any]]]) -> str:
@@ -28,12 +45,14 @@ def assert_stable(
     allow: Iterable[str] = (),
     out_dir: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
-) -> list[RunResult]:
+) -> list[StableRun]:
     """Train ``config_or_path`` for each seed; raise ``AssertionError`` listing every unexpected event.
 
     ``seeds`` is a count (seeds 0..n-1) or explicit seeds, ``steps`` overrides ``train.steps``; both
     default to the active profile (``--ganlab-profile``). ``allow`` names event kinds that do not fail
-    the check. A run that stops with an error also fails it. Returns the runs' results.
+    the check. A run that crashes raises its exception. Runs go into ``out_dir`` (kept) or, by default,
+    a temporary folder deleted before returning; either way the returned ``StableRun``s hold each
+    seed's run.json and events, and ``run_dir`` only when the folder was kept.
     """
     profile = active_profile()
     config = config_or_path if isinstance(config_or_path, GanlabConfig) else load_config(config_or_path)
@@ -48,25 +67,15 @@ def assert_stable(
 
     with tempfile.TemporaryDirectory(prefix="ganlab-stable-") as tmp:
         root = Path(out_dir) if out_dir is not None else Path(tmp)
-        results, bad = [], []
+        runs = []
         for seed in seed_list:
-            run_cfg = apply_overrides(config, {**base, "seed": seed, "output.dir": str(root)})
-            result = train(run_cfg, progress=False)
-            results.append(result)
-            if result.status == "error":
-                bad.append((seed, "error", {"message": result.info.get("error", "")}))
-            events = [e for e in _read_events(result) if e["kind"] not in allowed]
-            bad += [(seed, result.status, e) for e in events]
+            result = train(apply_overrides(config, {**base, "seed": seed, "output.dir": str(root)}), progress=False)
+            events = json.loads((result.run_dir / EVENTS_JSON).read_text())
+            runs.append(StableRun(seed, result.record, events, result.run_dir if out_dir is not None else None))
+    bad = [(run.seed, run.status, e) for run in runs for e in run.events if e["kind"] not in allowed]
     if bad:
         raise AssertionError(
             f"{len({s for s, _, _ in bad})} of {len(seed_list)} seed(s) unstable "
             f"(allowed: {', '.join(sorted(allowed)) or 'none'}):\n{_events_table(bad)}"
         )
-    return results
-
-
-def _read_events(result: RunResult) -> list[dict[str, Any]]:
-    import json
-
-    path = result.run_dir / "events.json"
-    return json.loads(path.read_text()) if path.is_file() else list(result.events)
+    return runs

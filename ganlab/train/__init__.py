@@ -1,7 +1,8 @@
 """Training: ``train(config, run_dir)`` writes one run directory; see docs/architecture.md."""
 
-from ganlab.train.run import train
-from ganlab.train.rundir import read_run, run_id
-from ganlab.train.trainer import LOG_COLUMNS, RunResult, Trainer, resolve_config
+from ganlab.schema import read_run
+from ganlab.train.run import RunLocked, RunResult, train
+from ganlab.train.rundir import run_id
+from ganlab.train.trainer import Trainer, resolve_config
 
-__all__ = ["LOG_COLUMNS", "RunResult", "Trainer", "read_run", "resolve_config", "run_id", "train"]
+__all__ = ["RunLocked", "RunResult", "Trainer", "read_run", "resolve_config", "run_id", "train"]

@@ -1,6 +1,7 @@
-"""Checkpoints: G, D, both optimizers, every RNG state and the log so far, written atomically.
+"""Checkpoints: G, D, both optimizers, every RNG state, the log so far and the clock, written atomically.
 
-Loaded with ``torch.load(weights_only=True)``: the file holds only tensors and plain containers.
+Loaded with ``torch.load(weights_only=True)``: the file holds only tensors and plain containers, so a
+hostile file (a pickle bomb) is refused. Any unreadable file is a one-line ``DataError`` naming it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from typing import Any
 
 import torch
 
+from ganlab.errors import DataError
 from ganlab.io import atomic_path
+from ganlab.schema import CHECKPOINT
 
-CHECKPOINT = "checkpoint.pt"
+# What ``ganlab.train.run`` stores: ``Trainer.state()`` plus the log rows and the training time so far.
+CHECKPOINT_KEYS = ("step", "generator", "discriminator", "opt_g", "opt_d", "rng", "rows", "time_s")
 
 
 def save_checkpoint(run_dir: str | Path, state: dict[str, Any]) -> None:
@@ -20,17 +24,30 @@ def save_checkpoint(run_dir: str | Path, state: dict[str, Any]) -> None:
         torch.save(state, tmp)
 
 
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", *, hint: str = "",
+                    keys: tuple[str, ...] = CHECKPOINT_KEYS) -> dict[str, Any]:
+    """The checkpoint at ``path`` as a dict holding ``keys`` (default: all of ``CHECKPOINT_KEYS``).
+
+    Raises ``DataError`` (one line naming the file, then ``hint``) when it is truncated, empty, not a
+    torch file, refused by ``weights_only`` (arbitrary pickled objects) or not a ganlab checkpoint.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many types (EOFError, UnpicklingError, RuntimeError...)
+        lines = str(err).strip().splitlines()
+        why = lines[0][:200] if lines else type(err).__name__
+        raise DataError(f"{path}: unreadable checkpoint ({type(err).__name__}: {why}){hint}") from None
+    missing = [k for k in keys if k not in state] if isinstance(state, dict) else list(keys)
+    if missing:
+        raise DataError(f"{path}: not a ganlab checkpoint (missing {', '.join(missing)}){hint}")
+    return state
+
+
 def load_checkpoint(run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
+    """The run's checkpoint to resume from, or None when it has none; a bad one suggests ``--fresh``."""
     path = Path(run_dir) / CHECKPOINT
     if not path.is_file():
         return None
-    return torch.load(path, map_location=map_location, weights_only=True)
-
-
-def all_finite(*modules: torch.nn.Module) -> str | None:
-    """Name of the first parameter or buffer that holds NaN/Inf, or None when all are finite."""
-    for prefix, module in zip("GD", modules, strict=False):
-        for name, tensor in (*module.named_parameters(), *module.named_buffers()):
-            if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-                return f"param {prefix}.{name}"
-    return None
+    return read_checkpoint(path, map_location,
+                           hint="; delete it or run `ganlab train ... --fresh` to start this run over")

@@ -1,16 +1,14 @@
-"""The trainer: alternating D/G updates, a per-step log, checkpoints, online diagnostics.
+"""The trainer: G, D, their optimizers and RNG streams, and ``step()``, one G update after its D updates.
 
-``train(config, run_dir)`` is the one entry point: ``ganlab train``, sweeps and the CI gate call it.
-On CPU, the same config gives a bit-identical log (``time_s`` aside), and a resumed run gives
-the same log as an uninterrupted one.
+It holds the models' state only; the loop, the log and ``run.json`` belong to ``ganlab.train.run``.
+On CPU, the same config gives bit-identical steps, and a restored trainer continues exactly where the
+saved one stopped.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +21,7 @@ from ganlab.data import ImageDataset, build_dataset
 from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
-
-LOG_COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "lr_d", "lr_g", "time_s")
-_STEP_VALUES = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "g_out_absmax")
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    run_id: str
-    status: str
-    steps_done: int
-    events: list[dict[str, Any]] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
+from ganlab.schema import LOG_COLUMNS, METRICS_FILE, STEP_VALUES
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
@@ -80,9 +66,6 @@ class Trainer:
         self.fixed_z = self.draw_z(config.output.samples, fixed)
         self.eval_z = self.draw_z(config.diagnostics.eval_samples, fixed)
         self.step_done = 0
-        self.rows: list[dict[str, float]] = []
-        self.time_offset = 0.0
-        self.non_finite_tensor: str | None = None
 
     def draw_z(self, n: int, generator: torch.Generator) -> Tensor:
         """z ``(n, nz)`` from ``train.z_distribution``."""
@@ -97,7 +80,7 @@ class Trainer:
         return self.draw_z(n, self.z_gen)
 
     def step(self) -> dict[str, float]:
-        """One G update after ``n_critic`` D updates; returns this step's scalar values."""
+        """One G update after ``n_critic`` D updates; returns this step's ``STEP_VALUES`` (may be NaN/Inf)."""
         bs = self.config.train.batch_size
         for _ in range(self.config.train.n_critic):
             real = self.dataset.sample(bs, self.data_gen)[0].to(self.device, non_blocking=True)
@@ -125,7 +108,7 @@ class Trainer:
             grad_norm_d, grad_norm_g, fake.detach().abs().amax(),
         ])
         self.step_done += 1
-        return dict(zip(_STEP_VALUES, stacked.tolist(), strict=True))  # one device sync per step
+        return dict(zip(STEP_VALUES, stacked.tolist(), strict=True))  # one device sync per step
 
     def find_non_finite(self, values: dict[str, float]) -> str:
         """Name the first non-finite tensor of the last step, in the order they were computed."""
@@ -138,17 +121,26 @@ class Trainer:
         return next(name() for key, name in order if not math.isfinite(values[key]))
 
     @torch.no_grad()
-    def generate(self, z: Tensor) -> Tensor:
-        """G(z) in train mode (batch statistics) on a copy, so sampling never touches G's BN buffers."""
+    def images(self, z: Tensor) -> Tensor:
+        """G(z) ``(N, C, R, R)`` in [-1, 1] (tanh output), in train mode (batch statistics) on a copy of G,
+        so drawing images never touches G's BN buffers."""
         return copy.deepcopy(self.G).train()(z)
 
+    def non_finite_param(self) -> str | None:
+        """Name of the first parameter or buffer of G, then D, holding NaN/Inf; None when all are finite."""
+        for prefix, module in (("G", self.G), ("D", self.D)):
+            for name, tensor in (*module.named_parameters(), *module.named_buffers()):
+                if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                    return f"param {prefix}.{name}"
+        return None
+
     def state(self) -> dict[str, Any]:
+        """Models, optimizers, step and RNG states: what a checkpoint needs besides the log and clock."""
         return {
             "step": self.step_done, "generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "data": self.data_gen.get_state(),
                     "z": self.z_gen.get_state()},
-            "rows": self.rows, "time_s": self.elapsed(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -159,19 +151,14 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         self.data_gen.set_state(state["rng"]["data"])
         self.z_gen.set_state(state["rng"]["z"])
-        self.step_done, self.rows, self.time_offset = state["step"], list(state["rows"]), state["time_s"]
-
-    def start_clock(self) -> None:
-        self._t0 = time.perf_counter()
-
-    def elapsed(self) -> float:
-        return self.time_offset + time.perf_counter() - self._t0
+        self.step_done = state["step"]
 
 
 def write_metrics(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
+    """Write the log (``ganlab.schema.LOG_COLUMNS``, then any ``eval_*`` columns) to ``metrics.parquet``."""
     log = pd.DataFrame(rows, columns=None if rows else list(LOG_COLUMNS))
     if not log.empty:
         log["step"] = log["step"].astype("int64")
-    with atomic_path(run_dir / "metrics.parquet") as tmp:
+    with atomic_path(run_dir / METRICS_FILE) as tmp:
         log.to_parquet(tmp, index=False)
     return log

@@ -16,8 +16,9 @@ import torch
 from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.data import build_dataset
+from ganlab.schema import RunRecord
 from ganlab.train import Trainer
-from ganlab.train.run import _loop
+from ganlab.train.run import Clock, _loop
 
 pytestmark = pytest.mark.benchmark
 
@@ -36,7 +37,9 @@ def loop_seconds(mode: str, tmp_path) -> float:
     cfg = apply_overrides(GanlabConfig(), {**BASE, **MODES[mode]})
     trainer = Trainer(cfg, build_dataset(cfg.data), torch.device("cpu"))
     t0 = time.perf_counter()
-    _loop(trainer, tmp_path, {}, progress=False)
+    record = RunRecord(run_id="bench", status="running", steps_done=0, steps_total=STEPS, wall_time_s=0.0,
+                       versions={}, device="cpu", git_commit=None, started_at="")
+    _loop(trainer, [], Clock(), tmp_path, record, progress=False)
     return time.perf_counter() - t0
 
 

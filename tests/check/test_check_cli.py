@@ -104,3 +104,38 @@ def test_missing_baseline_says_how_to_create_it(tmp_path, capsys):
 def test_the_shipped_example_passes_against_its_committed_baseline(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["check", "ablations/ci.yaml", "--out", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("variants,match", [
+    ({}, "variants: Dictionary should have at least 1 item"),
+    ("oops", "variants: Input should be a valid dictionary"),
+    ({"baseline": {"n_runs": 2}}, "variants.baseline.seeds: Field required"),
+    ({"baseline": {"n_runs": 2, "seeds": [0, 1], "runs_with_event": {"non_finite": 3}, "runs_by_seed_events": {},
+                   "metrics": {}}}, "between 0 and n_runs=2"),
+    ({"baseline": {"n_runs": "two", "seeds": [], "runs_with_event": {}, "runs_by_seed_events": {},
+                   "metrics": {}}}, "variants.baseline.n_runs"),
+    ({"baseline": {"n_runs": 2, "seeds": [0, 1], "runs_with_event": [], "runs_by_seed_events": {},
+                   "metrics": {"modes": [1, "x"]}}}, "variants.baseline.runs_with_event"),
+])
+def test_a_malformed_baseline_with_the_right_hash_is_refused_before_training(check_dir, tmp_path, capsys,
+                                                                             variants, match):
+    good = json.loads((check_dir / "tiny-baseline.json").read_text())
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(CHECK))
+    bad = tmp_path / "bad-baseline.json"
+    bad.write_text(json.dumps(dict(good, variants=variants)))
+    code = main(["check", str(tmp_path / "tiny.yaml"), "--baseline", str(bad), "--out", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and str(bad) in err and match in err, err
+    assert not (tmp_path / "runs").exists()  # refused before any training
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"variants": ' * 50_000 + "1" + "}" * 50_000,
+                                  "", "\xff\xfe not json"])
+def test_an_unreadable_or_deeply_nested_baseline_is_one_line(tmp_path, capsys, text):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(CHECK))
+    bad = tmp_path / "bad-baseline.json"
+    bad.write_bytes(text.encode("latin-1"))
+    code = main(["check", str(tmp_path / "tiny.yaml"), "--baseline", str(bad), "--out", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "not a" in err and str(bad) in err, err[:300]
+    assert not (tmp_path / "runs").exists()

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from ganlab.config import DiagnosticsConfig, load_config
+from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.errors import ConfigError
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md"
 
-def test_existing_public_keys_keep_their_names_and_defaults() -> None:
-    config = DiagnosticsConfig()
-    assert (config.enabled, config.eval_every, config.eval_samples, config.check_every) == (True, 250, 1000, 50)
-    assert (config.stop_on, config.patience) == ((), 200)
+
+def documented_defaults() -> dict[str, object]:
+    """``{key: default}`` from the "Defaults and where they come from" table of docs/diagnostics.md."""
+    section = DOC.read_text().split("## Defaults and where they come from", 1)[1].split("\n## ", 1)[0]
+    found: dict[str, object] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[0].startswith("`"):
+            continue
+        keys = re.findall(r"`(\w+)`", cells[0])
+        values = [v.strip() for v in cells[1].split(",")] if len(keys) > 1 else [cells[1]]
+        for key, value in zip(keys, values, strict=True):
+            found[key] = list(DETECTOR_KINDS) if value == "all five" else yaml.safe_load(value)
+    return found
+
+
+def test_every_default_is_documented_with_its_value() -> None:
+    documented = documented_defaults()
+    actual = {k: list(v) if isinstance(v, tuple) else v for k, v in DiagnosticsConfig().model_dump().items()}
+    assert set(documented) == set(actual), set(documented) ^ set(actual)
+    assert {k: v for k, v in documented.items() if actual[k] != v} == {}
 
 
 def test_stop_on_unknown_kind_lists_the_valid_ones() -> None:

@@ -90,3 +90,48 @@ def test_run_directory_errors(tmp_path) -> None:
 def test_events_survive_a_json_round_trip(failing_log) -> None:
     events = detect(failing_log, DiagnosticsConfig())
     assert [Event.from_dict(json.loads(json.dumps(e.to_dict()))) for e in events] == events
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ganlab", *args], capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_non_numeric_value_is_bad_input_naming_file_column_and_row(tmp_path) -> None:
+    log = healthy(Shape(steps=300, seed=3))
+    log["loss_d"] = log["loss_d"].astype(object)
+    log.loc[41, "loss_d"] = "1.2.3"  # data row 42, line 43 of the CSV
+    log.to_csv(tmp_path / "typo.csv", index=False)
+    with pytest.raises(DataError) as err:
+        read_log(tmp_path / "typo.csv")
+    message = str(err.value)
+    assert "\n" not in message and "typo.csv" in message and "'loss_d'" in message
+    assert "row 42 (line 43)" in message and "'1.2.3'" in message
+    # The same through the CLI: exit 2 and one line, not a non_finite event with exit 0.
+    code, out, errtext = _cli("diagnose", str(tmp_path / "typo.csv"))
+    assert code == 2 and out == "" and errtext.count("\n") == 1 and "row 42" in errtext
+    log.assign(loss_d=log["loss_d"].astype(str)).to_parquet(tmp_path / "typo.parquet")  # a text column
+    with pytest.raises(DataError, match=r"'loss_d' row 42 holds '1\.2\.3'"):
+        read_log(tmp_path / "typo.parquet")
+
+
+def test_header_only_and_stepless_logs_are_bad_input(tmp_path) -> None:
+    log = healthy(Shape(steps=300, seed=4))
+    log.iloc[:0].to_csv(tmp_path / "header.csv", index=False)
+    with pytest.raises(DataError, match="no rows, only a header"):
+        read_log(tmp_path / "header.csv")
+    log.assign(step=np.nan).to_csv(tmp_path / "nostep.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'step' row 1 \(line 2\) is empty"):
+        read_log(tmp_path / "nostep.csv")
+    one = log.copy()
+    one["step"] = one["step"].astype(float)
+    one.loc[7, "step"] = np.nan
+    one.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'step' row 8 \(line 9\)"):
+        read_log(tmp_path / "gap.csv")
+    for name in ("header.csv", "nostep.csv"):
+        code, out, err = _cli("diagnose", str(tmp_path / name))
+        assert code == 2 and "no events" not in out and err.count("\n") == 1 and name in err

@@ -11,7 +11,8 @@ import yaml
 
 from ganlab.config import load_config
 from ganlab.data import build_dataset
-from ganlab.train import LOG_COLUMNS, Trainer, read_run, train
+from ganlab.schema import LOG_COLUMNS, RunRecord
+from ganlab.train import Trainer, read_run, resolve_config, run_id, train
 from tests.foundation.helpers import tiny_config
 
 
@@ -31,8 +32,8 @@ def test_run_directory_holds_everything(tmp_path):
     assert tuple(log.columns) == LOG_COLUMNS and log["step"].tolist() == list(range(1, 13))
     assert log[["d_real", "d_fake"]].stack().between(0, 1).all()
     info = read_run(run_dir)
-    assert info["status"] == "completed" and info["steps_done"] == 12 and info["device"] == "cpu"
-    assert set(info["versions"]) == {"ganlab", "torch", "python"}
+    assert info is not None and info.status == "completed" and info.steps_done == 12 and info.device == "cpu"
+    assert info.versions["torch"] == torch.__version__ and set(info.versions) == {"ganlab", "torch", "python"}
     resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert resolved["data"]["channels"] == 3 and resolved["model"]["width"] == 16  # every default filled in
     assert load_config(run_dir / "config.yaml").model == tiny_config(tmp_path).model.model_copy(update={"width": 16})
@@ -61,7 +62,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch)
         train(tiny_config(tmp_path / "resumed"))
     run_dir = next((tmp_path / "resumed").iterdir())
     crashed = read_run(run_dir)
-    assert crashed["status"] == "error" and "simulated crash" in crashed["error"]
+    assert crashed is not None and crashed.status == "error" and "simulated crash" in str(crashed.error)
     assert "simulated crash" in (run_dir / "error.log").read_text()
     monkeypatch.setattr(Trainer, "step", step)
     resumed = train(tiny_config(tmp_path / "resumed"))
@@ -112,6 +113,111 @@ def test_constant_z_feeds_the_same_latent_every_step(tmp_path):
     assert torch.equal(z, z[:1].expand(5, -1)) and torch.equal(trainer.sample_z(5), z)
 
 
-def test_run_json_is_valid_json_after_every_checkpoint(tmp_path):
-    result = train(tiny_config(tmp_path))
-    assert json.loads((result.run_dir / "run.json").read_text())["run_id"] == result.run_id
+def test_run_json_is_a_valid_record_after_every_checkpoint(tmp_path, monkeypatch):
+    import ganlab.train.run as run_module
+
+    seen = []
+    write = run_module.write_run
+
+    def spy(run_dir, record):
+        write(run_dir, record)
+        on_disk = RunRecord.model_validate(json.loads((run_dir / "run.json").read_text()))
+        seen.append((on_disk.status, on_disk.steps_done, on_disk.run_id))
+
+    monkeypatch.setattr(run_module, "write_run", spy)
+    result = train(tiny_config(tmp_path))  # 12 steps, a checkpoint every 4
+    rid = result.run_id
+    assert seen == [("running", 0, rid), ("running", 4, rid), ("running", 8, rid), ("running", 12, rid),
+                    ("completed", 12, rid)]
+
+
+class _Bomb:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def _bad_checkpoints(tmp_path):
+    good = (tmp_path / "good.pt").read_bytes()
+    bomb = tmp_path / "bomb.pt"
+    torch.save({"step": 1, "x": _Bomb()}, bomb)
+    return {"truncated": good[: len(good) // 2], "random": bytes(range(256)) * 64, "text": b"not a checkpoint\n",
+            "pickle bomb": bomb.read_bytes(), "zero bytes": b"", "plain dict": _saved({"step": 3})}
+
+
+def _saved(obj):
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_an_unreadable_checkpoint_is_one_line_naming_the_file_and_fresh(tmp_path, capsys):
+    from ganlab.cli.main import main
+    from ganlab.config import dump_config
+    from ganlab.schema import write_run
+
+    (tmp_path / "run.yaml").write_text(dump_config(tiny_config(tmp_path / "out")))
+    assert main(["train", str(tmp_path / "run.yaml")]) == 0
+    run_dir = next((tmp_path / "out").iterdir())
+    finished = read_run(run_dir)
+    assert finished is not None
+    (tmp_path / "good.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes())
+    capsys.readouterr()
+    for what, data in _bad_checkpoints(tmp_path).items():
+        write_run(run_dir, finished.model_copy(update={"status": "running"}))  # interrupted: it resumes
+        (run_dir / "checkpoint.pt").write_bytes(data)
+        assert main(["train", str(tmp_path / "run.yaml")]) == 2, what
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("ganlab: error: ") and "Traceback" not in err, (what, err)
+        assert str(run_dir / "checkpoint.pt") in err and "--fresh" in err, (what, err)
+        assert main(["score", str(run_dir), "--n", "20"]) == 2, what  # score loads it the same way
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(run_dir / "checkpoint.pt") in err, (what, err)
+    assert read_run(run_dir).status == "running"  # refused before anything was overwritten
+    assert main(["train", str(tmp_path / "run.yaml"), "--fresh"]) == 0  # and --fresh starts over
+    assert read_run(run_dir).status == "completed"
+
+
+def test_a_second_train_on_the_same_run_directory_names_the_lock_holder(tmp_path):
+    import subprocess
+    import sys
+
+    from ganlab.config import dump_config
+
+    (tmp_path / "run.yaml").write_text(dump_config(tiny_config(tmp_path / "out")))
+    run_dir = tmp_path / "out" / run_id(resolve_config(tiny_config(tmp_path / "out")))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom ganlab.lock import held\n"
+         f"with held({str(run_dir / '.lock')!r}, RuntimeError):\n    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        done = subprocess.run([sys.executable, "-m", "ganlab", "train", str(tmp_path / "run.yaml")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"pid {holder.pid} on host" in done.stderr and str(run_dir) in done.stderr
+        assert not (run_dir / "run.json").exists()  # the second one wrote nothing
+    finally:
+        holder.kill()
+        holder.wait()
+    assert subprocess.run([sys.executable, "-m", "ganlab", "train", str(tmp_path / "run.yaml")],
+                          capture_output=True, timeout=300).returncode == 0  # released when the holder died
+
+
+def test_a_real_run_writes_exactly_the_schema(tmp_path):
+    from ganlab.schema import EVAL_COLUMNS, EVAL_KEYS
+
+    cfg = tiny_config(tmp_path, **{"diagnostics.enabled": True, "diagnostics.eval_every": 6,
+                                   "diagnostics.eval_samples": 50})
+    result = train(cfg)
+    raw = json.loads((result.run_dir / "run.json").read_text())
+    assert list(raw) == list(RunRecord.model_fields)  # every field, in the documented order
+    assert RunRecord.model_validate(raw) == result.record
+    log = pd.read_parquet(result.run_dir / "metrics.parquet")
+    assert tuple(log.columns) == LOG_COLUMNS + EVAL_COLUMNS
+    assert log.loc[log["step"] % 6 == 0, "eval_modes_total"].notna().all()
+    assert log.loc[log["step"] % 6 != 0, "eval_modes_total"].isna().all()
+    assert set(raw["final_metrics"]) == set(EVAL_KEYS)

@@ -123,7 +123,7 @@ def test_rounds_add_seeds_only_to_open_variants(tmp_path, monkeypatch):
 
 def test_the_manifest_stores_the_plan_the_report_reads(tmp_path):
     from ganlab.report.analysis import plan_of
-    from ganlab.report.load import Sweep as Loaded
+    from ganlab.report.load import LoadedSweep as Loaded
     from ganlab.sweep.options import SweepOptions
     from ganlab.sweep.runner import _manifest
 

@@ -62,6 +62,13 @@ def test_results_table_has_one_completed_row_per_run(finished):
     assert manifest["status"] == "completed" and manifest["finished_at"] and manifest["workers"] == 2
     assert manifest["variants"]["no-bn"] == {"model.batchnorm": "none"} and len(manifest["sweep_sha256"]) == 64
     assert set(manifest["versions"]) == {"ganlab", "torch", "python"}
+    # The manifest follows the schema the report reads, device included (the report's header shows it).
+    from ganlab.report import load_sweep
+    from ganlab.schema import SweepManifest
+
+    assert SweepManifest.model_validate(manifest).device == "cpu" and list(manifest) == list(SweepManifest.model_fields)
+    loaded = load_sweep(sweep_dir)
+    assert loaded.meta["device"] == "cpu" and not [n for n in loaded.notes if "sweep.json" in n]
 
 
 def _snapshot(sweep_dir: Path) -> dict[str, tuple[int, bytes]]:

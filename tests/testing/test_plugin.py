@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ganlab.testing import PROFILES, active_profile
@@ -85,23 +87,43 @@ def test_assert_stable_fails_with_the_events_table(pytester):
                                  "*failed*non_finite*failure*"])
 
 
-def test_allow_lets_a_named_event_kind_pass(tmp_path):
+def exploding_config():
+    """A tiny run whose learning rate of 1e12 goes non-finite within a few steps."""
     from ganlab.config import validate
-    from ganlab.testing import assert_stable
 
-    cfg = validate({
+    return validate({
         "data": {"dataset": "digits", "resolution": 16},
         "model": {"width": 16, "nz": 8, "batchnorm": "none", "g_output": "linear"},
         "train": {"steps": 10, "batch_size": 8, "lr_d": 1e12, "lr_g": 1e12, "device": "cpu"},
         "diagnostics": {"eval_every": 0},
     }, "<test>")
+
+
+def test_allow_lets_a_named_event_kind_pass(tmp_path):
+    from ganlab.testing import assert_stable
+
+    cfg = exploding_config()
     with pytest.raises(AssertionError, match="non_finite"):
         assert_stable(cfg, seeds=1, out_dir=tmp_path / "a")
     results = assert_stable(cfg, seeds=[3], allow=["non_finite"], out_dir=tmp_path / "b")
-    assert [r.status for r in results] == ["failed"] and results[0].info["non_finite_tensor"]
+    assert [r.status for r in results] == ["failed"] and results[0].record.non_finite_tensor
 
 
 def test_profiles_are_ordered_by_effort():
     assert PROFILES["dev"].steps < PROFILES["ci"].steps and PROFILES["full"].steps is None
     assert PROFILES["dev"].seeds <= PROFILES["ci"].seeds <= PROFILES["full"].seeds
     assert active_profile().name in PROFILES
+
+
+def test_results_from_a_temporary_folder_are_data_not_dangling_paths(tmp_path):
+    from ganlab.testing import assert_stable
+
+    cfg = exploding_config()
+    (temporary,) = assert_stable(cfg, seeds=[3], allow=["non_finite"])
+    (kept,) = assert_stable(cfg, seeds=[3], allow=["non_finite"], out_dir=tmp_path)
+    assert temporary.run_dir is None and kept.run_dir is not None and kept.run_dir.parent == tmp_path
+    # The temporary run's data survives its folder and equals what the kept folder holds on disk.
+    assert temporary.events == json.loads((kept.run_dir / "events.json").read_text())
+    assert [e["kind"] for e in temporary.events] == ["non_finite"]
+    assert temporary.record.non_finite_tensor == kept.record.non_finite_tensor is not None
+    assert temporary.record.steps_done == kept.record.steps_done

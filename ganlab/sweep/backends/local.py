@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from ganlab.schema import read_run
 from ganlab.sweep.options import SweepOptions, cpu_cores, default_workers, gpu_count, gpu_for_worker
 from ganlab.sweep.task import RunTask, execute, failure_record
 
@@ -178,17 +179,11 @@ def _collect(slot: _Slot) -> dict[str, Any] | None:
         with open(task.log_file, "a") as log:
             log.write(f"\n== error: {message} while running {task.run_id}\n")
         record = failure_record(task, message, wall_time_s=time.perf_counter() - slot.started,
-                                info=_read_info(task))
+                                info=read_run(task.run_dir))
         slot.conn.close()
         slot.process, slot.conn = None, None
     slot.task = None
     return record
-
-
-def _read_info(task: RunTask) -> dict[str, Any] | None:
-    from ganlab.train import read_run
-
-    return read_run(task.run_dir)
 
 
 def _stop(slots: list[_Slot]) -> None:

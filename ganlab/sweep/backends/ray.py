@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.errors import GanlabError
+from ganlab.schema import read_run, write_run
 from ganlab.sweep.options import SweepOptions
 from ganlab.sweep.task import RunTask, execute, failure_record
 
@@ -153,17 +154,6 @@ def connect(ray: Any, options: SweepOptions) -> bool:
     return True
 
 
-def _finished_record(task: RunTask) -> dict[str, Any] | None:
-    from ganlab.train.rundir import FINISHED, read_run
-
-    info = read_run(task.run_dir)
-    if not (info and info.get("run_id") == task.run_id and info.get("status") in FINISHED):
-        return None
-    return {"variant": task.variant, "seed": task.seed, "run_id": task.run_id, "status": info["status"],
-            "error": info.get("error"), "log_path": task.log_file, "run_dir": task.run_dir,
-            "wall_time_s": float(info.get("wall_time_s") or 0.0), "info": info, "host": None, "pid": None}
-
-
 def _resume_bytes(task: RunTask) -> bytes | None:
     """The driver's partial run directory as bytes when it holds a checkpoint to resume from."""
     run_dir = Path(task.run_dir)
@@ -179,15 +169,13 @@ def _append_log(task: RunTask, data: bytes) -> None:
 
 def _land(task: RunTask, payload: dict[str, Any]) -> dict[str, Any]:
     """Unpack a finished task's run directory and log on the driver; its record, with driver paths."""
-    from ganlab.train.rundir import read_run, write_run
-
     if payload.get("archive") is not None:
         unpack_into(payload["archive"], task.run_dir)
     _append_log(task, payload.get("log") or b"")
     info = read_run(task.run_dir)
     remote = payload.get("remote_run_dir") or ""
-    if info and remote and str(info.get("error_log") or "").startswith(remote):
-        info["error_log"] = task.run_dir + info["error_log"][len(remote):]
+    if info is not None and remote and info.error_log and info.error_log.startswith(remote):
+        info = info.model_copy(update={"error_log": task.run_dir + info.error_log[len(remote):]})
         write_run(task.run_dir, info)
     record = dict(payload["record"])
     record.update(run_dir=task.run_dir, log_path=task.log_file, info=info if info is not None else record.get("info"))
@@ -196,8 +184,6 @@ def _land(task: RunTask, payload: dict[str, Any]) -> dict[str, Any]:
 
 def _failure(ray: Any, task: RunTask, err: BaseException, started: float) -> dict[str, Any]:
     """The record of a task that returned nothing (worker died, OOM, lost node, error outside ``execute``)."""
-    from ganlab.train.rundir import read_run
-
     cause = err.cause if isinstance(err, ray.exceptions.RayTaskError) else None
     shown = cause if isinstance(cause, BaseException) else err
     text = str(shown).strip().splitlines()
@@ -211,13 +197,7 @@ def _failure(ray: Any, task: RunTask, err: BaseException, started: float) -> dic
 def run(tasks: list[RunTask], options: SweepOptions, on_done: Any) -> None:
     """Run ``tasks`` as Ray tasks; ``on_done(record)`` in this process after each, as each finishes."""
     ray = import_ray()
-    todo: deque[RunTask] = deque()
-    for task in tasks:
-        record = _finished_record(task)
-        if record is not None:
-            on_done(record)
-        else:
-            todo.append(task)
+    todo = deque(tasks)  # finished runs never reach a backend: run_sweep skips them
     if not todo:
         return
     owned = connect(ray, options)

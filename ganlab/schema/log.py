@@ -1,0 +1,47 @@
+"""The metrics log (``metrics.parquet``, docs/metrics-schema.md): its columns and the evaluation keys.
+
+The trainer writes these columns and the detectors read them; the final-metric keys name ``run.json``'s
+``final_metrics`` and the ``metric_<key>`` columns of ``results.parquet``.
+"""
+
+from __future__ import annotations
+
+# Scalars the trainer computes every step, in the order it computes them. All are checked for NaN/Inf;
+# all but ``g_out_absmax`` (G's largest |output|, where an exploding G shows first) are logged.
+STEP_VALUES = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "g_out_absmax")
+LOGGED_VALUES = STEP_VALUES[:-1]
+
+# The required columns, in file order: the step, its logged values, both learning rates, the clock.
+LOG_COLUMNS = ("step", *LOGGED_VALUES, "lr_d", "lr_g", "time_s")
+
+# Keys of ``evaluate``: SCORE_KEYS are ``ganlab score``'s, EVAL_KEYS the final metrics of a run, and
+# CHEAP_KEYS the subset the trainer computes every ``diagnostics.eval_every`` steps (mode counts and
+# diversity, well under a second on a CPU) and logs as ``eval_<key>`` columns.
+# New keys go at the end: readers of older run.json / score JSON find the old ones where they were.
+SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std",
+              "precision", "recall", "density", "coverage", "diversity",
+              "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
+EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
+CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
+EVAL_PREFIX = "eval_"
+EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
+
+# Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
+# is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction
+# (n_samples, modes_total, modes_expected, kid_std) describe the evaluation rather than score it.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "modes": True,
+    "kl": False,
+    "frechet": False,
+    "kid": False,
+    "precision": True,
+    "recall": True,
+    "density": True,
+    "coverage": True,
+    "diversity": True,
+    "dup_rate": False,
+    "fid_inception": False,
+    "modes_raw": True,  # plain count (hit once), kept to show what the confusion correction removed
+    "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
+    "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
+}
