@@ -15,15 +15,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from ganlab.config.load import flatten
-from ganlab.errors import DataError
+from ganlab.config.yamlfile import read_yaml
+from ganlab.errors import DataError, GanlabError
 from ganlab.schema import CONFIG_YAML, FINISHED, MANIFEST, METRICS_FILE, RESULTS, RUN_JSON, SweepManifest
 
 # Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
-AUX_METRICS = ("n_samples", "modes_total", "kid_std")
+AUX_METRICS = ("n_samples", "modes_total", "modes_expected", "kid_std")
 _STEP_PNG = re.compile(r"^step_(\d+)\.png$")
 _TEXT_COLUMNS = {"variant": "", "run_id": "", "overrides": "{}", "status": "pending", "stop_reason": "",
                  "error": "", "run_dir": "", "log_path": ""}
@@ -297,10 +297,10 @@ def read_config(run_dir: Path | None) -> dict[str, Any] | None:
     if run_dir is None:
         return None
     try:
-        data = yaml.safe_load((run_dir / CONFIG_YAML).read_text())
-    except (OSError, yaml.YAMLError):
+        data, _ = read_yaml(run_dir / CONFIG_YAML, "run config")
+    except (OSError, GanlabError):  # an unreadable config.yaml leaves the config diff blank, not the report
         return None
-    return data if isinstance(data, dict) else None
+    return data
 
 
 def _prefixed(runs: pd.DataFrame, prefix: str) -> list[str]:
