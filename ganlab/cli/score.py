@@ -12,9 +12,6 @@ import typer
 if TYPE_CHECKING:
     from ganlab.metrics.score import ScoreResult
 
-# Defined here, not imported from ganlab.metrics.score: importing the metrics (torch, scipy) on
-# every `ganlab` start-up would slow down unrelated commands and --help.
-DEFAULT_N = 10_000
 
 
 def _json_value(value: object) -> object:
@@ -67,9 +64,10 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
         resolution: Annotated[int | None, typer.Option(
             "--resolution", help="Resolution to score at; the samples must have it (default: theirs).")] = None,
-        n: Annotated[int, typer.Option("--n", min=10, help="Samples to draw from a run directory's generator.")]
-        = DEFAULT_N,
-        seed: Annotated[int, typer.Option("--seed", help="Seed for z and for the real held-out draw.")] = 0,
+        n: Annotated[int | None, typer.Option("--n", min=10, max=1_000_000, help="Samples to draw from a run "
+                     "directory's generator (default: its diagnostics.final_samples).", show_default=False)] = None,
+        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for z and for the real held-out draw "
+                        "(default: a run directory's seed, else 0).", show_default=False)] = None,
         data_path: Annotated[str | None, typer.Option(
             "--data-path", help="Real images for --dataset folder/array.")] = None,
         threads: Annotated[int | None, typer.Option(

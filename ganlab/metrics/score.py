@@ -23,9 +23,6 @@ from ganlab.metrics.features import feature_space
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.threads import idle_cores, limit_threads
 
-DEFAULT_N = 10_000  # samples drawn from a run directory's generator
-GENERATE_BATCH = 500
-
 
 @dataclass(frozen=True)
 class ScoreResult:
@@ -55,11 +52,12 @@ def build_reference(name: str, resolution: int, data_path: str | None = None) ->
     return DATASETS[name](config)
 
 
-@torch.no_grad()
-def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> Tensor:
-    """``n`` samples ``(n, C, R, R)`` from the checkpoint's generator, z ~ N(0, I) from ``seed``."""
+def run_samples(config: GanlabConfig, checkpoint: Path, n: int | None, seed: int | None) -> Tensor:
+    """A run's final samples ``(n, C, R, R)`` from its checkpoint's generator, drawn exactly as the trainer
+    drew them for ``final_metrics`` (``ganlab.train.sampling.final_samples``)."""
     from ganlab.models import build_generator
     from ganlab.train.checkpoint import read_checkpoint
+    from ganlab.train.sampling import final_samples
 
     state = read_checkpoint(checkpoint, keys=("generator",))
     net = build_generator(config)
@@ -68,9 +66,11 @@ def generate(config: GanlabConfig, checkpoint: Path, n: int, seed: int = 0) -> T
     except RuntimeError as err:
         first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
         raise DataError(f"{checkpoint}: the generator does not match config.yaml ({first})") from None
-    net.eval()
-    z = torch.randn(n, config.model.nz, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([net(z[i : i + GENERATE_BATCH]).float() for i in range(0, n, GENERATE_BATCH)])
+    return final_samples(net, config, n=n, seed=seed)
+
+
+def _run_seed(path: Path) -> int:
+    return load_config(path / "config.yaml").seed if is_run_dir(path) else 0
 
 
 def _first_image_side(folder: Path) -> int:
@@ -89,9 +89,12 @@ def _load_folder(folder: Path, channels: int) -> Tensor:
 
 
 def load_samples(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
-                 n: int = DEFAULT_N, seed: int = 0,
+                 n: int | None = None, seed: int | None = None,
                  data_path: str | None = None) -> tuple[Tensor, ImageDataset]:
-    """Samples ``(N, C, R, R)`` in [-1, 1] and the dataset to score them against, checked to match."""
+    """Samples ``(N, C, R, R)`` in [-1, 1] and the dataset to score them against, checked to match.
+
+    A run directory gives ``n`` samples (default: its ``diagnostics.final_samples``) from the z stream of
+    ``seed`` (default: the run's seed), the very samples of its ``final_metrics``."""
     path = Path(samples)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (expected .npz/.npy, a folder of images or a run directory)")
@@ -100,7 +103,7 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
         name = dataset or config.data.dataset
         ref_path = data_path or (config.data.path if name == config.data.dataset else None)
         reference = build_reference(name, resolution or config.data.resolution, ref_path)
-        images = generate(config, path / "checkpoint.pt", n, seed)
+        images = run_samples(config, path / "checkpoint.pt", n, seed)
     else:
         if dataset is None:
             raise DataError(f"{path}: --dataset is required unless SAMPLES is a run directory")
@@ -115,24 +118,26 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
 
 
 def score(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
-          n: int = DEFAULT_N, seed: int = 0, data_path: str | None = None,
+          n: int | None = None, seed: int | None = None, data_path: str | None = None,
           threads: int | None = None) -> ScoreResult:
     """Score SAMPLES (see the module docstring) against ``dataset``'s held-out split.
 
     Returns the ``SCORE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), notes on the feature
     space and on Inception FID, and the Inception FID itself when local weights are configured.
-    Real samples are drawn with ``seed``, so scores are reproducible. ``threads`` caps the
+    Real samples are drawn with ``seed`` (default: a run directory's seed, else 0), so scores are
+    reproducible, and a run directory scores exactly as its ``final_metrics``. ``threads`` caps the
     threads of torch, BLAS and OpenMP; None uses the cores the load average leaves idle.
     """
     with limit_threads(threads or idle_cores()):
         images, reference = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
                                          data_path=data_path)
-        metrics = evaluate(images, reference, full=True, generator=torch.Generator().manual_seed(seed))
+        real_seed = seed if seed is not None else _run_seed(Path(samples))
+        metrics = evaluate(images, reference, full=True, generator=torch.Generator().manual_seed(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
         fid = None
         if inception_path() is None:
             notes.append(skipped_note())
         else:
-            real, _ = reference.sample(len(images), torch.Generator().manual_seed(seed), split="held_out")
+            real, _ = reference.sample(len(images), torch.Generator().manual_seed(real_seed), split="held_out")
             fid = inception_fid(images, real)
     return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid)

@@ -43,6 +43,7 @@ from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
 from ganlab.train.rundir import run_id
 from ganlab.train.samples import save_grid
+from ganlab.train.sampling import final_samples, real_generator
 from ganlab.train.trainer import Trainer, resolve_config, write_metrics
 
 RUN_LOCK = ".lock"
@@ -208,8 +209,10 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
     """Write the final log, ``events.json`` and ``run.json``; returns the final record."""
     diag = tr.config.diagnostics
     if stop.status == "failed" and stop.non_finite_tensor is None:
-        # Stopped by a detector: keep a sample grid at the stop, beside the periodic ones.
+        # Stopped by a detector: keep a sample grid at the stop, beside the periodic ones, and G as it was
+        # then, so `ganlab score RUN_DIR` reads the generator that final_metrics were computed on.
         save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{tr.step_done:06d}.png")
+        save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
     log = write_metrics(run_dir, rows)
     events: list[dict[str, Any]] = []
     if diag.enabled:
@@ -228,19 +231,18 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
     return record
 
 
-def _scores(tr: Trainer, full: bool) -> dict[str, Any]:
-    from ganlab.metrics import evaluate
-
-    fake = tr.images(tr.eval_z)
-    return evaluate(fake.cpu(), tr.dataset, full=full, generator=torch.Generator().manual_seed(tr.config.seed))
-
-
 def _cheap_eval(tr: Trainer) -> dict[str, float]:
     """The ``eval_*`` log columns: ``CHEAP_KEYS`` of the fixed eval batch (NaN where not defined)."""
-    scores = _scores(tr, full=False)
+    from ganlab.metrics import evaluate
+
+    scores = evaluate(tr.images(tr.eval_z).cpu(), tr.dataset, full=False, generator=real_generator(tr.config.seed))
     return {f"{EVAL_PREFIX}{k}": math.nan if scores.get(k) is None else scores[k] for k in CHEAP_KEYS}
 
 
 def _full_eval(tr: Trainer) -> dict[str, Any]:
-    """``run.json``'s ``final_metrics``: every metric of ``evaluate`` on the fixed eval batch."""
-    return _scores(tr, full=True)
+    """``run.json``'s ``final_metrics``: every metric of ``evaluate`` on ``diagnostics.final_samples`` samples
+    from the final z stream; ``ganlab score RUN_DIR`` draws the same ones (``sampling.final_samples``)."""
+    from ganlab.metrics import evaluate
+
+    fake = final_samples(tr.G, tr.config, device=tr.device)
+    return evaluate(fake, tr.dataset, full=True, generator=real_generator(tr.config.seed))

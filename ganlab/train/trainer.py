@@ -7,7 +7,6 @@ saved one stopped.
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
 from ganlab.schema import LOG_COLUMNS, METRICS_FILE, STEP_VALUES
+from ganlab.train.sampling import draw_z, fixed_stream, generate
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
@@ -61,23 +61,15 @@ class Trainer:
         self.z_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
         # Sample grids and evaluation use a fixed z batch from the same distribution G is trained on,
         # so a generator fed a constant z is judged on the one image it learned to make.
-        fixed = torch.Generator(device=device).manual_seed(config.seed + 2)
-        self.constant_z = torch.randn(1, config.model.nz, generator=fixed, device=device)
-        self.fixed_z = self.draw_z(config.output.samples, fixed)
-        self.eval_z = self.draw_z(config.diagnostics.eval_samples, fixed)
+        constant, fixed = fixed_stream(config)
+        self.constant_z = constant.to(device)
+        self.fixed_z = draw_z(config, config.output.samples, fixed, constant).to(device)
+        self.eval_z = draw_z(config, config.diagnostics.eval_samples, fixed, constant).to(device)
         self.step_done = 0
 
-    def draw_z(self, n: int, generator: torch.Generator) -> Tensor:
-        """z ``(n, nz)`` from ``train.z_distribution``."""
-        kind, nz = self.config.train.z_distribution, self.config.model.nz
-        if kind == "constant":
-            return self.constant_z.expand(n, -1)
-        if kind == "uniform":
-            return torch.rand(n, nz, generator=generator, device=self.device) * 2 - 1
-        return torch.randn(n, nz, generator=generator, device=self.device)
-
     def sample_z(self, n: int) -> Tensor:
-        return self.draw_z(n, self.z_gen)
+        """Training z ``(n, nz)`` from ``train.z_distribution``."""
+        return draw_z(self.config, n, self.z_gen, self.constant_z)
 
     def step(self) -> dict[str, float]:
         """One G update after ``n_critic`` D updates; returns this step's ``STEP_VALUES`` (may be NaN/Inf)."""
@@ -120,11 +112,9 @@ class Trainer:
         ]
         return next(name() for key, name in order if not math.isfinite(values[key]))
 
-    @torch.no_grad()
     def images(self, z: Tensor) -> Tensor:
-        """G(z) ``(N, C, R, R)`` in [-1, 1] (tanh output), in train mode (batch statistics) on a copy of G,
-        so drawing images never touches G's BN buffers."""
-        return copy.deepcopy(self.G).train()(z)
+        """G(z) ``(N, C, R, R)`` through ``sampling.generate`` (train mode, on a copy of G)."""
+        return generate(self.G, z)
 
     def non_finite_param(self) -> str | None:
         """Name of the first parameter or buffer of G, then D, holding NaN/Inf; None when all are finite."""

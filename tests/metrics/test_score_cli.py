@@ -117,16 +117,41 @@ def test_json_nulls_for_data_without_modes(app, tmp_path):
     assert out["frechet"] is not None and 0.0 <= out["coverage"] <= 1.0
 
 
-def test_cli_default_sample_count_matches_the_library():
-    from ganlab.cli import score as cli
-    from ganlab.metrics import score as lib
-
-    assert cli.DEFAULT_N == lib.DEFAULT_N
-
-
 def test_idle_cores_is_a_sane_thread_count():
     import os
 
     from ganlab.metrics.threads import idle_cores
 
     assert 1 <= idle_cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(("z", "stop"), [("normal", False), ("uniform", False), ("constant", False),
+                                         ("normal", True)])
+def test_score_of_a_finished_run_reproduces_its_final_metrics(tmp_path, monkeypatch, digit_net, z, stop):
+    """One sampling path: `ganlab score RUN_DIR` draws the samples the trainer scored, for every z
+    distribution, and for a run a detector stopped early (its checkpoint is G at the stop)."""
+    from ganlab.config import apply_overrides
+    from ganlab.schema import read_run
+    from ganlab.train import train
+
+    config = apply_overrides(GanlabConfig(), {
+        "data.dataset": "digits", "data.resolution": 16, "model.nz": 8, "model.width": 16,
+        "train.steps": 30, "train.batch_size": 16, "train.checkpoint_every": 20, "train.threads": 1,
+        "train.z_distribution": z, "diagnostics.eval_every": 0, "diagnostics.final_samples": 300,
+        "output.samples": 4})
+    if stop:  # a detector that stops the run at step 10, between checkpoints
+        from ganlab.diagnostics import Event, OnlineMonitor
+
+        config = apply_overrides(config, {"diagnostics.stop_on": ["oscillation"], "diagnostics.check_every": 10})
+        monkeypatch.setattr(OnlineMonitor, "check", lambda self, rows, step: Event(
+            "oscillation", step, "failure", {}, "stopped by the test") if step >= 10 else None)
+    result = train(config, tmp_path / "run", progress=False)
+    record = read_run(result.run_dir)
+    assert record is not None and record.final_metrics is not None
+    assert (record.status, record.steps_done < 30) == (("failed", True) if stop else ("completed", False))
+    scored = score(result.run_dir, threads=1)
+    assert scored.metrics["n_samples"] == 300
+    assert scored.metrics == {k: record.final_metrics[k] for k in SCORE_KEYS}
+    # A different seed draws other samples, so the equality above is not a coincidence of constants.
+    if z != "constant":
+        assert score(result.run_dir, seed=config.seed + 1, threads=1).metrics != scored.metrics

@@ -1,0 +1,75 @@
+"""The one way ganlab draws z and G's samples.
+
+The trainer's sample grids, its periodic evaluation and its final metrics, and ``ganlab score RUN_DIR``
+all come through here, so they agree on three things:
+
+- z follows ``train.z_distribution`` (normal, uniform, or the run's one constant vector);
+- G runs in train mode (batch statistics, as it was trained) on a copy, so its BN buffers stay untouched,
+  in chunks of ``CHUNK`` (chunking changes batch statistics, so it is fixed here, once);
+- the final samples' z comes from its own stream, derived from the seed, that no other role uses.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ganlab.config import GanlabConfig
+
+CHUNK = 1000  # samples per G forward pass; the periodic evaluation (<= 1000 by default) is one chunk
+# The fixed stream (the constant z, then the grid and evaluation batches) is seeded seed + 2: kept as it
+# was so run logs stay comparable. The final samples' stream is spawned from the seed with its own key.
+FIXED_STREAM_OFFSET = 2
+FINAL_STREAM_KEY = 1
+
+
+def fixed_stream(config: GanlabConfig) -> tuple[Tensor, torch.Generator]:
+    """The run's constant z ``(1, nz)`` and the generator of its fixed z batches, which continues after it.
+
+    On the CPU whatever the training device, so a GPU run and ``ganlab score`` on a CPU draw the same z.
+    """
+    generator = torch.Generator().manual_seed(config.seed + FIXED_STREAM_OFFSET)
+    constant = torch.randn(1, config.model.nz, generator=generator)
+    return constant, generator
+
+
+def final_generator(seed: int) -> torch.Generator:
+    """A CPU generator for the final samples' z: ``SeedSequence(seed)`` with its own spawn key, so no
+    other seed's or role's stream shares it."""
+    state = np.random.SeedSequence(seed, spawn_key=(FINAL_STREAM_KEY,)).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state) >> 1)
+
+
+def real_generator(seed: int) -> torch.Generator:
+    """The generator of the real samples an evaluation compares against (the same draw for a seed)."""
+    return torch.Generator().manual_seed(seed)
+
+
+def draw_z(config: GanlabConfig, n: int, generator: torch.Generator, constant: Tensor) -> Tensor:
+    """z ``(n, nz)`` from ``train.z_distribution``, on ``generator``'s device (``constant`` is ``(1, nz)``)."""
+    kind, nz = config.train.z_distribution, config.model.nz
+    if kind == "constant":
+        return constant.expand(n, -1)
+    if kind == "uniform":
+        return torch.rand(n, nz, generator=generator, device=generator.device) * 2 - 1
+    return torch.randn(n, nz, generator=generator, device=generator.device)
+
+
+@torch.no_grad()
+def generate(generator_net: nn.Module, z: Tensor) -> Tensor:
+    """G(z) ``(N, C, R, R)``, float, in G's output range, in train mode on a copy of G, ``CHUNK`` at a time."""
+    net = copy.deepcopy(generator_net).train()
+    return torch.cat([net(z[i : i + CHUNK]).float() for i in range(0, len(z), CHUNK)])
+
+
+def final_samples(generator_net: nn.Module, config: GanlabConfig, *, n: int | None = None,
+                  seed: int | None = None, device: torch.device | str = "cpu") -> Tensor:
+    """The samples a run's ``final_metrics`` are computed on: ``n`` (default ``diagnostics.final_samples``)
+    images ``(n, C, R, R)`` on the CPU, z from the final stream of ``seed`` (default the run's seed)."""
+    n = config.diagnostics.final_samples if n is None else n
+    constant, _ = fixed_stream(config)
+    z = draw_z(config, n, final_generator(config.seed if seed is None else seed), constant)
+    return generate(generator_net, z.to(device)).cpu()
