@@ -41,7 +41,7 @@ def _diagnostics_section(config_yaml: Path) -> DiagnosticsConfig:
 
     data, lines = read_yaml(config_yaml)
     section = {"diagnostics": data["diagnostics"]} if "diagnostics" in data else {}
-    return validate(section, str(config_yaml), lines).diagnostics
+    return validate(section, str(config_yaml), lines, registries=False).diagnostics
 
 
 def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:

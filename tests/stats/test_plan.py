@@ -128,7 +128,7 @@ def test_the_manifest_stores_the_plan_the_report_reads(tmp_path):
     from ganlab.sweep.runner import _manifest
 
     spec = load(tmp_path, "analysis: {primary: [failure, kl], correction: bh}\nbaseline_seeds: 7\n")
-    manifest = _manifest(spec, SweepOptions(sweep_dir=str(tmp_path), backend="ray"), 0)
+    manifest = _manifest(spec, SweepOptions(sweep_dir=str(tmp_path), backend="ray"), 0, set()).model_dump()
     assert manifest["baseline_seeds"] == list(range(7))
     loaded = Loaded(tmp_path, manifest, None, [], [])  # type: ignore[arg-type]
     assert plan_of(loaded) == spec.analysis
