@@ -49,11 +49,14 @@ class DiagnosticsConfig(BaseModel):
     dominance_grad_ratio: float = Field(default=0.1, gt=0.0, lt=1.0)
 
     # gradient_explosion: the median of `explosion_sustain` steps is `explosion_factor` times the
-    # median of the `explosion_window` steps before it. Single-step spikes of 10-50x happen in healthy
-    # DCGAN training, so one step is never enough.
+    # median of the `explosion_window` steps before it, and times the highest such window median the
+    # run held earlier. Single-step spikes of 10-50x happen in healthy DCGAN training, so one step is
+    # never enough. Nothing in the first `explosion_burn_in` steps counts: without batchnorm, Adam
+    # grows the tiny first gradients of N(0, 0.02) init 10-100x in tens of steps (warm-up).
     explosion_window: int = Field(default=200, ge=2)
     explosion_sustain: int = Field(default=20, ge=1)
     explosion_factor: float = Field(default=10.0, gt=1.0)
+    explosion_burn_in: int = Field(default=200, ge=0)
     # ganhacks flags norms over 100, but healthy DCGANs here reached 850; None switches the ceiling off.
     explosion_ceiling: float | None = Field(default=None, gt=0.0)
 
@@ -78,7 +81,10 @@ class DiagnosticsConfig(BaseModel):
     collapse_partial_dup_rate: float = Field(default=0.3, gt=0.0, le=1.0)
     collapse_full_diversity: float = Field(default=0.1, ge=0.0)
     collapse_partial_diversity: float = Field(default=0.5, ge=0.0)
-    # A new best by this much (relative, and at least 0.05 absolute) means "still improving".
+    # "Still improving" (no collapse yet): a new best normalised coverage by this much (absolute), so a
+    # run creeping from 3% to 5% of the modes is stuck, not improving; signals other than coverage
+    # need a new best by collapse_min_gain (relative, at least 0.01 absolute).
+    collapse_min_coverage_gain: float = Field(default=0.05, ge=0.0, le=1.0)
     collapse_min_gain: float = Field(default=0.1, ge=0.0)
 
     @field_validator("stop_on")
