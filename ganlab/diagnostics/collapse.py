@@ -120,7 +120,7 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
             full |= cov <= config.collapse_full_coverage
             partial |= (cov <= config.collapse_partial_coverage) | (cov <= config.collapse_drop * best)
         if "kl_coverage" in sig:  # a skewed histogram; never "full" on its own
-            partial |= sig["kl_coverage"][0] <= config.collapse_partial_coverage
+            partial |= sig["kl_coverage"][0] <= config.collapse_partial_kl_coverage
         if "diversity" in sig:
             div = sig["diversity"][0]
             full |= div <= config.collapse_full_diversity
