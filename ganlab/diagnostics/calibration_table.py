@@ -48,7 +48,7 @@ def score(labels: Mapping[str, tuple[str, int | None]], events: Mapping[str, Seq
     """Per detector kind, its counts over the runs in ``labels`` (run -> (label, truth onset step))."""
     out = {k: DetectorScore(k) for k in kinds}
     for run, (label, onset) in labels.items():
-        found = {}
+        found: dict[str, Event] = {}
         for e in sorted(events.get(run, ()), key=lambda e: e.step):
             found.setdefault(e.kind, e)
         for kind, row in out.items():

@@ -23,6 +23,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,7 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
         modes, kl = int(final["modes"]), final["kl"]
         coverage = modes / float(expected_modes(np.array([final["modes_total"]]), FINAL_SAMPLES)[0])
 
-    common = dict(modes=modes, coverage=coverage, kl=kl, d_real_end=d_real, d_fake_end=d_fake,
+    common: dict[str, Any] = dict(modes=modes, coverage=coverage, kl=kl, d_real_end=d_real, d_fake_end=d_fake,
                   g_grad_end_ratio=g_ratio, d_grad_end_ratio=d_ratio, non_finite_step=nf_step,
                   eval_coverage=eval_cov)
     if nf_step is not None:
