@@ -126,3 +126,34 @@ def test_a_bad_corpus_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.Ca
     bad.write_text("name: x\nbase: {model: {widht: 3}}\nruns:\n  a: {intended: healthy, seeds: [0]}\n")
     with pytest.raises(ConfigError, match="widht"):
         load_corpus(bad)
+
+
+def _fixture(name: str) -> tuple[pd.DataFrame, DiagnosticsConfig]:
+    path = FIXTURES / f"{name}.json"
+    if not path.is_file():
+        pytest.skip(f"fixture {name} not committed")
+    meta = json.loads(path.read_text())
+    config = DiagnosticsConfig(eval_every=meta["eval_every"], eval_samples=meta["eval_samples"])
+    return read_log(path.with_suffix(".parquet")), config
+
+
+def test_relu_in_d_meets_every_d_side_threshold_and_is_not_dominance() -> None:
+    """Issue 10's case: D(x) ~ 0.98, D(G(z)) ~ 0.03, loss_d < 0.1 at the end of a healthy run."""
+    log, config = _fixture("relu-in-d-s0")
+    end = log.tail(300)
+    assert end["d_real"].median() >= config.dominance_d_real
+    assert end["d_fake"].median() <= config.dominance_d_fake
+    assert end["loss_d"].median() <= config.dominance_loss_d
+    assert [e for e in detect(log, config) if e.kind == "d_dominance"] == []
+
+
+@pytest.mark.parametrize(("name", "old", "kind"), [
+    ("batchnorm-all-layers-s0", {"oscillation_floor": 0.5}, "oscillation"),
+    ("baseline-s0", {"collapse_partial_coverage": 0.5, "collapse_partial_kl_coverage": 0.5}, "mode_collapse"),
+    ("no-batchnorm-s0", {"explosion_burn_in": 0}, "gradient_explosion"),
+])
+def test_the_old_thresholds_misfire_on_the_fixtures(name: str, old: dict, kind: str) -> None:
+    """The fixtures pin the calibration: with the pre-corpus value the healthy-run alarm comes back."""
+    log, config = _fixture(name)
+    assert kind not in {e.kind for e in detect(log, config)}
+    assert kind in {e.kind for e in detect(log, config.model_copy(update=old))}
