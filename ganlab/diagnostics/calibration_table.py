@@ -35,12 +35,17 @@ class DetectorScore:
     onset_errors: list[int] = field(default_factory=list)
 
 
-def verdict(label: str, events: Sequence[Event]) -> str:
-    """ok (healthy, silent), false alarm, detected (its kind fired) or missed."""
+def verdict(label: str, events: Sequence[Event], severity: str = "") -> str:
+    """ok (healthy, silent), false alarm, detected (its kind fired) or missed. For a collapse whose
+    ``severity`` (full/partial) is given, a detection with the other severity says so."""
     kinds = {e.kind for e in events}
     if label == HEALTHY:
         return "ok" if not kinds else "false alarm"
-    return "detected" if label in kinds else "missed"
+    if label not in kinds:
+        return "missed"
+    first = min((e for e in events if e.kind == label), key=lambda e: e.step)
+    expected = {"full": "failure", "partial": "warning"}.get(severity)
+    return "detected" if expected in (None, first.severity) else f"detected as {first.severity}, not {expected}"
 
 
 def score(labels: Mapping[str, tuple[str, int | None]], events: Mapping[str, Sequence[Event]],
@@ -102,5 +107,5 @@ def markdown(runs: Sequence[Any], truths: Mapping[str, Any], events: Mapping[str
         shown = ", ".join(f"{e.kind}@{e.step} {e.severity}" for e in events.get(r.name, ())) or "none"
         lines.append(f"| {r.name} | {r.intended} | {label} | {_fmt(t.modes, 'd')} | {_fmt(t.coverage, '.2f')} "
                      f"| {_fmt(t.kl, '.2f')} | {t.d_real_end:.2f}, {t.d_fake_end:.2f} | {t.g_grad_end_ratio:.2f} "
-                     f"| {shown} | {verdict(t.label, events.get(r.name, ()))} |")
+                     f"| {shown} | {verdict(t.label, events.get(r.name, ()), t.severity)} |")
     return "\n".join(lines) + "\n"

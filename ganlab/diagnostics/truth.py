@@ -96,6 +96,8 @@ def _ratio_end(norm: pd.Series, end_rows: int) -> float:
     level = norm.where(np.isfinite(norm)).rolling(100, min_periods=20).median()
     peak = float(level.max())
     end = float(norm.iloc[-end_rows:].median())
+    if end == 0.0:
+        return 0.0  # exactly zero has vanished whatever the peak (a network dead from its first steps)
     return end / peak if peak > 0 else math.nan
 
 

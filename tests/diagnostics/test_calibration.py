@@ -77,6 +77,9 @@ def test_score_counts_against_a_hand_enumerated_corpus() -> None:
     assert s["non_finite"].onset_errors == [-10]
     assert [verdict(labels[r][0], ev.get(r, [])) for r in labels] == [
         "ok", "false alarm", "detected", "missed", "detected"]
+    partial = [Event("mode_collapse", 300, "warning", {}, "m")]
+    assert verdict("mode_collapse", partial, "partial") == "detected"
+    assert verdict("mode_collapse", partial, "full") == "detected as warning, not failure"
 
 
 def _write_run(tmp_path: Path, log: pd.DataFrame, info: dict | None = None) -> Path:
