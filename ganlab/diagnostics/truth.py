@@ -9,7 +9,8 @@ A run is labelled from four measurements, in this order:
    mode classifier. ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
    Below ``HEALTHY_COVERAGE`` the run is broken.
 3. D and G levels over the last ``END_STEPS`` steps: D won (median D(x) >= 0.95 and D(G(z)) <= 0.05)
-   and G's gradient fell below 10% of its peak, or coverage never recovered: ``d_dominance``.
+   and G's gradient fell below 10% of its peak, or coverage never recovered: ``d_dominance``, from
+   the first stretch of D winning that lasted 100 steps.
 4. Otherwise a broken run is ``mode_collapse`` (``full`` below ``FULL_COVERAGE``).
 
 Onsets are read from the log's periodic evaluation (1,000 samples): a collapse starts at the first
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ganlab.diagnostics.collapse import expected_modes
+from ganlab.diagnostics.log import true_runs
 
 FINAL_SAMPLES = 10_000
 HEALTHY_COVERAGE = 0.5  # of what a perfect generator reaches; the baseline reads ~0.75 (issue 10)
@@ -138,11 +140,12 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
     onset = later[0] if good and later else None  # None: never healthy, broken from the start
     d_won = d_real >= D_WON_REAL and d_fake <= D_WON_FAKE
     if d_won and (g_ratio <= G_VANISHED or not good):
-        # Onset: where the last stretch of D winning began (centred 100-step medians switch at the change).
+        # Onset: the start of the first stretch of D winning that lasted 100 steps (centred 100-step
+        # medians switch at the change).
         won = ((log["d_real"].rolling(100, center=True, min_periods=1).median() >= D_WON_REAL)
                & (log["d_fake"].rolling(100, center=True, min_periods=1).median() <= D_WON_FAKE)).to_numpy()
-        lost = np.flatnonzero(~won)
-        start = int(steps[lost[-1] + 1]) if len(lost) and lost[-1] + 1 < len(steps) else int(steps[0])
+        stretches = [(a, b) for a, b in true_runs(won) if steps[b] - steps[a] >= 99]
+        start = int(steps[stretches[0][0]]) if stretches else int(steps[0])
         return Truth("d_dominance", "failure", start, **common)
     severity = "full" if coverage < FULL_COVERAGE else "partial"
     return Truth("mode_collapse", severity, onset, **common)
