@@ -132,22 +132,26 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
     return full, partial | full
 
 
-def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> np.ndarray:
-    """Per log row: the latest eval row at or before it is at the partial-collapse level (coverage
-    low or fallen from its best, see ``levels``). False before the first eval and without eval columns.
-    ``d_dominance`` uses it as G-side evidence that the game stopped teaching G."""
+def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per log row, from the latest eval row at or before it: (at the partial-collapse level, inside a
+    confirmed collapse). Both False before the first eval and without eval columns. ``d_dominance``
+    uses them as G-side evidence that the game stopped teaching G."""
     present = [c for c in EVAL_COLUMNS if c in log.columns]
-    out = np.zeros(len(log), bool)
+    lost, stalled = np.zeros(len(log), bool), np.zeros(len(log), bool)
     if not present:
-        return out
+        return lost, stalled
     is_eval = log[present].notna().any(axis=1).to_numpy()
     ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
     sig = signals(ev, config)
     if not sig:
-        return out
+        return lost, stalled
     _, partial = levels(sig, config, len(ev))
+    starts = window_starts(ev["step"].to_numpy(), config.collapse_persist, config.collapse_min_steps)
+    confirmed = _confirmed(partial, starts, _improving(sig, starts, config))
     latest = np.cumsum(is_eval) - 1  # index of the latest eval row at or before each row
-    return np.where(latest >= 0, partial[np.maximum(latest, 0)], False)
+    seen = latest >= 0
+    at = np.maximum(latest, 0)
+    return seen & partial[at], seen & confirmed[at]
 
 
 def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
