@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -92,7 +92,7 @@ def train_corpus(runs: list[CorpusRun], out: Path, jobs: int = 2) -> None:
     todo = [r for r in runs if run_dir(out, r) is None]
     (out / "configs").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    active: list[tuple[CorpusRun, subprocess.Popen[bytes]]] = []
+    active: list[tuple[CorpusRun, subprocess.Popen[bytes], IO[bytes]]] = []
     while todo or active:
         while todo and len(active) < jobs:
             run = todo.pop(0)
@@ -101,12 +101,13 @@ def train_corpus(runs: list[CorpusRun], out: Path, jobs: int = 2) -> None:
             cmd = ["nice", "-n", "19", sys.executable, "-m", "ganlab", "train", str(cfg),
                    "--out", str(out / "runs" / run.name)]
             log = (out / "logs" / f"{run.name}.log").open("wb")
-            active.append((run, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
+            active.append((run, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
             print(f"started {run.name}", flush=True)
         time.sleep(2)
         for item in list(active):
             if item[1].poll() is not None:
                 active.remove(item)
+                item[2].close()
                 print(f"finished {item[0].name} (exit {item[1].returncode})", flush=True)
 
 
