@@ -160,3 +160,27 @@ def test_the_old_thresholds_misfire_on_the_fixtures(name: str, old: dict, kind: 
     log, config = _fixture(name)
     assert kind not in {e.kind for e in detect(log, config)}
     assert kind in {e.kind for e in detect(log, config.model_copy(update=old))}
+
+
+def test_train_then_table_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-run corpus of a few steps: trained in a subprocess, labelled from 10k samples, tabled."""
+    corpus = tmp_path / "corpus.yaml"
+    corpus.write_text(
+        "name: tiny\n"
+        "base:\n"
+        "  data: {dataset: stacked-digits, resolution: 16}\n"
+        "  model: {nz: 8, width: 8}\n"
+        "  train: {steps: 4, threads: 1, checkpoint_every: 100, device: cpu}\n"
+        "  diagnostics: {eval_every: 2, eval_samples: 16}\n"
+        "runs:\n"
+        "  tiny: {intended: healthy, seeds: [0]}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["train", str(corpus), "--out", str(out), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["table", str(corpus), "--out", str(out), "--md", str(tmp_path / "t.md")]) == 0
+    printed = capsys.readouterr().out
+    assert "| tiny-s0 | healthy | mode_collapse (full)" in printed  # 4 steps: G makes noise, no digits
+    assert (tmp_path / "t.md").read_text() == printed.rstrip("\n") + "\n"
+    labels = json.loads((out / "labels.json").read_text())
+    assert list(labels.values())[0]["modes_total"] == 1000
