@@ -16,6 +16,7 @@ from ganlab.diagnostics import detect
 
 from .traces import (
     Shape,
+    expected_modes,
     healthy,
     inject_collapse,
     inject_dominance,
@@ -155,3 +156,27 @@ def test_oscillation_found_near_onset(shape, at, period, amplitude) -> None:
         k = logged_step(shape, (shape.steps - 3 * period) / shape.steps)
     log = inject_oscillation(healthy(shape), k, period, amplitude)
     assert_found(detect(log, CONFIG), "oscillation", k, shape, "warning")
+
+
+@settings(PROPERTY, max_examples=40)
+@given(
+    shape=st.builds(Shape, steps=st.integers(1200, 3000), log_every=st.sampled_from([1, 2, 5]),
+                    modes_total=st.just(1000), features=st.booleans(), seed=st.integers(0, 2**32 - 1)),
+    start=st.floats(0.005, 0.08),
+    creep=st.floats(0.0, 0.8),
+)
+def test_coverage_stuck_low_is_collapse_even_while_creeping_up(shape: Shape, start: float, creep: float) -> None:
+    """Issue 10's no-batchnorm runs: ~5% of a perfect generator's modes, rising slowly. The gain per
+    eval stays under collapse_min_coverage_gain (``creep`` of it), so it is stuck, not improving."""
+    log = healthy(shape)
+    rows = log["eval_modes"].notna().to_numpy()
+    n = int(rows.sum())
+    # The gain over any window of collapse_min_steps (plus an eval either side) stays below the margin.
+    per_step = creep * CONFIG.collapse_min_coverage_gain / (CONFIG.collapse_min_steps + 2 * shape.eval_every)
+    steps = log.loc[rows, "step"].to_numpy()
+    coverage = np.minimum(start + per_step * (steps - steps[0]), CONFIG.collapse_partial_coverage - 0.01)
+    log.loc[rows, "eval_modes"] = np.maximum(np.round(coverage * expected_modes(1000)), 1)
+    log.loc[rows, "eval_kl"] = np.log(1000 / log.loc[rows, "eval_modes"])
+    events = [e for e in detect(log, CONFIG) if e.kind == "mode_collapse"]
+    assert events, f"stuck at {start:.3f} creeping {per_step:.2e}/step over {n} evals not reported"
+    assert events[0].step <= log.loc[rows, "step"].iloc[0] + CONFIG.collapse_min_steps
