@@ -48,17 +48,29 @@ def window_starts(steps: np.ndarray, persist: int, min_steps: int) -> np.ndarray
     return np.minimum(by_count, by_span)
 
 
-def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, gain: float) -> np.ndarray:
+def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
     """True at row t when some signal, after the first row of t's window, beat its best up to that
-    first row by a real margin: the generator was still learning. (A loop over eval rows: few.)"""
+    first row by a real margin: the generator was still learning. (A loop over eval rows: few.)
+
+    With coverage present only the coverage signals count, and their margin is absolute, in
+    normalised coverage (``collapse_min_coverage_gain``): a generator stuck at 3% of the modes that
+    creeps to 5% has gained 70% relative but is as collapsed as before (no-batchnorm runs of the
+    calibration corpus), while a healthy start gains 0.07-0.3 per eval. Other signals (diversity,
+    duplicates) keep the relative margin ``collapse_min_gain`` (at least ``MIN_ABS_GAIN``).
+    """
+    absolute = {"coverage", "kl_coverage"} & set(sig)
+    used = {k: v for k, v in sig.items() if not absolute or k in absolute}
     out = np.zeros(len(starts), bool)
-    for values, higher in sig.values():
+    for name, (values, higher) in used.items():
         signed = np.where(np.isfinite(values), values if higher else -values, -np.inf)
         best = np.maximum.accumulate(signed)
         for t in np.flatnonzero((starts >= 0) & ~out):
             first = starts[t]
             if first < t and np.isfinite(best[first]):
-                margin = max(gain * abs(best[first]), MIN_ABS_GAIN)
+                if name in absolute:
+                    margin = config.collapse_min_coverage_gain
+                else:
+                    margin = max(config.collapse_min_gain * abs(best[first]), MIN_ABS_GAIN)
                 out[t] = signed[first + 1 : t + 1].max() > best[first] + margin
     return out
 
@@ -108,7 +120,7 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
             full |= cov <= config.collapse_full_coverage
             partial |= (cov <= config.collapse_partial_coverage) | (cov <= config.collapse_drop * best)
         if "kl_coverage" in sig:  # a skewed histogram; never "full" on its own
-            partial |= sig["kl_coverage"][0] <= config.collapse_partial_coverage
+            partial |= sig["kl_coverage"][0] <= config.collapse_partial_kl_coverage
         if "diversity" in sig:
             div = sig["diversity"][0]
             full |= div <= config.collapse_full_diversity
@@ -118,6 +130,28 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
             full |= dup >= config.collapse_full_dup_rate
             partial |= dup >= config.collapse_partial_dup_rate
     return full, partial | full
+
+
+def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per log row, from the latest eval row at or before it: (at the partial-collapse level, inside a
+    confirmed collapse). Both False before the first eval and without eval columns. ``d_dominance``
+    uses them as G-side evidence that the game stopped teaching G."""
+    present = [c for c in EVAL_COLUMNS if c in log.columns]
+    lost, stalled = np.zeros(len(log), bool), np.zeros(len(log), bool)
+    if not present:
+        return lost, stalled
+    is_eval = log[present].notna().any(axis=1).to_numpy()
+    ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
+    sig = signals(ev, config)
+    if not sig:
+        return lost, stalled
+    _, partial = levels(sig, config, len(ev))
+    starts = window_starts(ev["step"].to_numpy(), config.collapse_persist, config.collapse_min_steps)
+    confirmed = _confirmed(partial, starts, _improving(sig, starts, config))
+    latest = np.cumsum(is_eval) - 1  # index of the latest eval row at or before each row
+    seen = latest >= 0
+    at = np.maximum(latest, 0)
+    return seen & partial[at], seen & confirmed[at]
 
 
 def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
@@ -132,7 +166,7 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     full, partial = levels(sig, config, len(ev))
     # A collapse is confirmed at row t when every eval of t's window shows it and nothing improved.
     starts = window_starts(steps, config.collapse_persist, config.collapse_min_steps)
-    improving = _improving(sig, starts, config.collapse_min_gain)
+    improving = _improving(sig, starts, config)
     confirmed = _confirmed(partial, starts, improving)
     confirmed_full = _confirmed(full, starts, improving)
 

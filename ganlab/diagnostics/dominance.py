@@ -1,11 +1,20 @@
 """``d_dominance``: D wins outright and the game stops teaching G.
 
-D(x) -> 1, D(G(z)) -> 0 and loss_d -> 0 for a sustained window ("D loss goes to 0", ganhacks), with a
-vanished gradient. Which gradient vanishes depends on G's loss: under the minimax loss G's gradient
-goes to 0 (Arjovsky & Bottou 2017); under the nonsaturating loss G's stays large but D's own
-gradient goes to 0 because its loss is saturated (seen in calibration runs, see docs/diagnostics.md).
-Either one counts. Requiring a vanished gradient is what keeps a strong-but-still-learning D
-(D(x) ~ 0.95 in healthy stacked-digits runs) from being reported.
+D(x) -> 1, D(G(z)) -> 0 and loss_d -> 0 for a sustained window ("D loss goes to 0", ganhacks) is not
+enough on its own: healthy stacked-digits runs end with D(x) ~ 0.98, D(G(z)) ~ 0.03 while G keeps
+covering most modes (ReLU-in-D runs of the calibration corpus, docs/diagnostics.md). Dominance is a
+failure only when G stops learning, so the condition also needs evidence from G's side, either:
+
+* G's gradient vanished (below ``dominance_grad_ratio`` of its running peak): the minimax loss
+  saturates when D wins (Arjovsky & Bottou 2017); or
+* D's own gradient vanished (its loss is saturated: the nonsaturating loss keeps G's gradient
+  large) *and* the periodic evaluation shows G's output low or falling: the eval row at or before
+  the step is at ``mode_collapse``'s partial level (``collapse.levels``); or
+* whatever the gradients, that eval row is inside a confirmed collapse (low and not improving for
+  ``collapse_min_steps``): G is stuck. An FC-hidden run of the corpus sat at D(x) 0.99, D(G(z)) 0.01
+  with both gradients at ~90% of their peak and 1-5 modes for 1,000 steps.
+
+A log without eval columns cannot show G's samples, so there only a vanished G gradient counts.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ganlab.diagnostics.collapse import quality_lost
 from ganlab.diagnostics.events import FAILURE, Event, Evidence
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
 
@@ -49,13 +59,20 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     smooth = max(1, window // 5)
     ratio_g = vanish_ratio(log["grad_norm_g"], smooth)
     ratio_d = vanish_ratio(log["grad_norm_d"], smooth)
-    ratio = np.fmin(ratio_g, ratio_d)
+    lost, stalled = quality_lost(log, config)
+    g_side = (ratio_g <= config.dominance_grad_ratio) | ((ratio_d <= config.dominance_grad_ratio) & lost) | stalled
+    # D's outputs per step are noisy (a D far ahead still has steps at D(G(z)) = 0.1); judge their
+    # centred rolling medians over `smooth` steps (centred: they switch where the change is, so the
+    # onset is not late; at the end of the log only the past is there).
+    def level(column: str) -> np.ndarray:
+        return log[column].rolling(smooth, center=True, min_periods=1).median().to_numpy()
+
     won = (
-        (log["d_real"].to_numpy() >= config.dominance_d_real)
-        & (log["d_fake"].to_numpy() <= config.dominance_d_fake)
-        & (log["loss_d"].to_numpy() <= config.dominance_loss_d)
+        (level("d_real") >= config.dominance_d_real)
+        & (level("d_fake") <= config.dominance_d_fake)
+        & (level("loss_d") <= config.dominance_loss_d)
     )
-    cond = won & (ratio <= config.dominance_grad_ratio)
+    cond = won & g_side
 
     events = []
     for first, last in true_runs(cond, max_gap=max(1, window // 20)):
@@ -67,8 +84,9 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
         medians = {c: _nanmedian(r[part]) for c, r in (("grad_norm_g", ratio_g), ("grad_norm_d", ratio_d))}
         # G's vanished gradient is the more useful diagnosis when both vanished (minimax loss).
         g_gone = medians["grad_norm_g"] <= config.dominance_grad_ratio
-        which = "grad_norm_g" if g_gone else min(medians, key=lambda c: medians[c])
-        lowest = medians[which]
+        d_gone = medians["grad_norm_d"] <= config.dominance_grad_ratio
+        which = "grad_norm_g" if g_gone else "grad_norm_d" if d_gone else "none"
+        lowest = medians.get(which, min(medians.values()))
         evidence: Evidence = {
             "d_real": float(log["d_real"].iloc[part].median()),
             "d_fake": float(log["d_fake"].iloc[part].median()),
@@ -77,15 +95,17 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
             "grad_ratio": float(lowest),
             "until": int(steps[last]),
         }
-        advice = (
-            "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
-            if which == "grad_norm_g"
-            else "D's loss is saturated: lower lr_d or n_critic, or add noise or label smoothing to D's inputs"
-        )
+        if which == "grad_norm_g":
+            why = f"grad_norm_g at {lowest:.1%} of its peak"
+            advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
+        else:
+            why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + \
+                "G's samples stuck or falling"
+            advice = ("G stopped improving: lower lr_d or n_critic, or add noise or label smoothing to D's "
+                      "inputs")
         message = (
             f"D won outright from step {int(steps[first])} to {int(steps[last])} "
-            f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, "
-            f"{which} at {lowest:.1%} of its peak): {advice}"
+            f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, {why}): {advice}"
         )
         events.append(Event("d_dominance", int(steps[first]), FAILURE, evidence, message))
     return events

@@ -47,14 +47,19 @@ def _inject(kind: str, rng: np.random.Generator, seed: int):
     if kind == "d_dominance":
         k = pick(0.1 * n, n - max(150, 0.1 * n))
         vanishing = str(rng.choice(["grad_norm_d", "grad_norm_g"]))
-        return None if k is None else (t.inject_dominance(log, k, vanishing, rng), k, "failure")
+        if k is None:
+            return None
+        log = t.inject_dominance(log, k, vanishing, rng)
+        if vanishing == "grad_norm_d":  # only D's gradient gone: dominance needs G's samples to stall too
+            log = t.inject_collapse(log, k, False, rng)
+        return log, k, "failure"
     if kind == "mode_collapse":
         full = bool(rng.integers(2))
         k = pick(0.1 * n, n - 500 - 2 * shape.eval_every)
         return None if k is None else (t.inject_collapse(log, k, full, rng), k, "failure" if full else "warning")
     if kind == "gradient_explosion":
         columns = [("grad_norm_d",), ("grad_norm_g",), ("grad_norm_d", "grad_norm_g")][int(rng.integers(3))]
-        k = pick(0.1 * n, n - 60)
+        k = pick(max(0.1 * n, 250), n - 60)  # after explosion_burn_in (200) and its reference
         rate, cap = rng.uniform(1.2, 3.0), 10 ** rng.uniform(1.5, 4)
         return t.inject_explosion(log, k, columns, rate, cap), k, "failure"
     period = rng.uniform(60, 300)

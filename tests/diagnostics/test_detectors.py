@@ -84,11 +84,27 @@ def test_non_finite_from_context_alone() -> None:
 def test_dominance_needs_a_vanished_gradient() -> None:
     """D(x) ~ 1 with gradients alive (a strong D that still teaches G) is not D dominance."""
     shape = Shape(steps=1000, seed=4)
-    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    log = inject_dominance(healthy(shape), 300, "grad_norm_g", np.random.default_rng(0))
     assert [e.kind for e in detect(log, CONFIG)] == ["d_dominance"]
     alive = log.copy()
     alive[["grad_norm_d", "grad_norm_g"]] = healthy(shape)[["grad_norm_d", "grad_norm_g"]]
     assert detect(alive, CONFIG) == []
+
+
+def test_dominance_with_only_d_gradient_gone_needs_g_side_evidence() -> None:
+    """The ReLU-in-D case of the corpus: D wins and its own gradient vanishes (saturated loss under the
+    nonsaturating G loss), but G's coverage stays high: not flagged. The same with coverage falling
+    from the onset (G stopped learning) is dominance, and the collapse is reported too."""
+    shape = Shape(steps=1000, seed=4)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    assert detect(log, CONFIG) == []
+    stalled = inject_collapse(log, 300, False, np.random.default_rng(1))
+    events = detect(stalled, CONFIG)
+    dominance = [e for e in events if e.kind == "d_dominance"]
+    assert {e.kind for e in events} == {"d_dominance", "mode_collapse"}
+    assert dominance[0].evidence["vanished"] == "grad_norm_d" and abs(dominance[0].step - 300) <= 50
+    no_evals = log.drop(columns=[c for c in log.columns if c.startswith("eval_")])
+    assert detect(no_evals, CONFIG) == []  # nothing can show G's side: only a vanished G gradient counts
 
 
 def test_dominance_shorter_than_its_window_is_ignored() -> None:

@@ -76,7 +76,7 @@ def test_monitor_runs_only_the_stopping_detectors_and_agrees_with_offline() -> N
 
 def test_monitor_stops_after_patience_and_not_before() -> None:
     shape = Shape(steps=1500, seed=2)
-    log = inject_dominance(healthy(shape), 500, "grad_norm_d", np.random.default_rng(2))
+    log = inject_dominance(healthy(shape), 500, "grad_norm_g", np.random.default_rng(2))
     rows = _rows(log)
     config = DiagnosticsConfig(stop_on=("d_dominance",), patience=200, check_every=50)
     monitor = OnlineMonitor(config)

@@ -171,7 +171,8 @@ def inject_collapse(log: pd.DataFrame, k: int, full: bool, rng: np.random.Genera
     if "eval_modes" in log.columns:
         total = float(log["eval_modes_total"].dropna().iloc[0])
         expected = expected_modes(int(total))
-        coverage = rng.uniform(0.0, 0.05, n) if full else rng.uniform(0.15, 0.42, n)
+        # Partial: below the calibrated partial level (0.35; healthy real runs read 0.47-0.72).
+        coverage = rng.uniform(0.0, 0.05, n) if full else rng.uniform(0.15, 0.3, n)
         modes = np.clip(np.round(coverage * expected), 1, total)
         log.loc[rows, "eval_modes"] = modes
         log.loc[rows, "eval_kl"] = np.log(total / (modes * rng.uniform(0.5, 0.9, n)))

@@ -1,0 +1,186 @@
+"""The calibration corpus: real logs as regression fixtures, the ground-truth labels and the table's arithmetic.
+
+``fixtures/<run>.parquet`` are metrics logs of real 16x16 stacked-digits runs (float32), and
+``fixtures/<run>.json`` their ground truth from 10,000 final samples (``ganlab.diagnostics.truth``);
+``python -m ganlab.diagnostics.calibrate fixtures ...`` wrote both (docs/diagnostics.md, "Calibration").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganlab.config import DiagnosticsConfig
+from ganlab.diagnostics import detect, read_log
+from ganlab.diagnostics.calibrate import load_corpus, main
+from ganlab.diagnostics.calibration_table import score, verdict
+from ganlab.diagnostics.events import Event
+from ganlab.diagnostics.truth import HEALTHY_COVERAGE, label_run
+from ganlab.errors import ConfigError
+
+from .traces import Shape, healthy
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES = sorted(FIXTURES.glob("*.json"))
+ROOT = Path(__file__).parents[2]
+
+
+def test_fixtures_are_committed_and_small() -> None:
+    assert len(CASES) >= 4
+    total = sum(p.stat().st_size for p in FIXTURES.iterdir())
+    assert total < 600_000, f"fixtures are {total} bytes; keep them to a few hundred KB"
+    labels = {json.loads(p.read_text())["truth"]["label"] for p in CASES}
+    assert "healthy" in labels and len(labels) >= 2
+
+
+@pytest.mark.parametrize("meta_path", CASES, ids=lambda p: p.stem)
+def test_real_run_gets_the_ground_truth_verdict(meta_path: Path) -> None:
+    meta = json.loads(meta_path.read_text())
+    truth = meta["truth"]
+    log = read_log(meta_path.with_suffix(".parquet"))
+    config = DiagnosticsConfig(eval_every=meta["eval_every"], eval_samples=meta["eval_samples"])
+    events = detect(log, config)
+    shown = [(e.kind, e.step, e.severity) for e in events]
+    if truth["label"] == "healthy":
+        assert events == [], f"false alarm on a healthy run ({truth['modes']} modes on 10k): {shown}"
+        return
+    found = [e for e in events if e.kind == truth["label"]]
+    assert found, f"{truth['label']} missed: {shown}"
+    if truth["label"] == "mode_collapse":
+        assert found[0].severity == ("failure" if truth["severity"] == "full" else "warning"), shown
+    if truth["label"] == "non_finite":
+        assert found[0].step == truth["onset"]
+
+
+def _fake(name: str, label: str) -> tuple[str, tuple[str, int | None]]:
+    return name, (label, 100 if label != "healthy" else None)
+
+
+def test_score_counts_against_a_hand_enumerated_corpus() -> None:
+    labels = dict([_fake("h1", "healthy"), _fake("h2", "healthy"), _fake("c1", "mode_collapse"),
+                   _fake("c2", "mode_collapse"), _fake("n1", "non_finite")])
+    ev = {
+        "h2": [Event("oscillation", 500, "warning", {}, "m")],
+        "c1": [Event("mode_collapse", 300, "warning", {}, "m"), Event("d_dominance", 50, "failure", {}, "m")],
+        "c2": [Event("d_dominance", 120, "failure", {}, "m")],
+        "n1": [Event("non_finite", 90, "failure", {}, "m")],
+    }
+    s = score(labels, ev)
+    assert (s["oscillation"].false_alarms, s["oscillation"].healthy) == (["h2"], 2)
+    assert (s["mode_collapse"].misses, s["mode_collapse"].positives, s["mode_collapse"].onset_errors) == (
+        ["c2"], 2, [200])
+    assert s["d_dominance"].positives == 0 and s["d_dominance"].false_alarms == []  # not scored on broken runs
+    assert s["non_finite"].onset_errors == [-10]
+    assert [verdict(labels[r][0], ev.get(r, [])) for r in labels] == [
+        "ok", "false alarm", "detected", "missed", "detected"]
+    partial = [Event("mode_collapse", 300, "warning", {}, "m")]
+    assert verdict("mode_collapse", partial, "partial") == "detected"
+    assert verdict("mode_collapse", partial, "full") == "detected as warning, not failure"
+
+
+def _write_run(tmp_path: Path, log: pd.DataFrame, info: dict | None = None) -> Path:
+    run = tmp_path / "run"
+    run.mkdir(parents=True)
+    log.to_parquet(run / "metrics.parquet")
+    (run / "run.json").write_text(json.dumps(info or {"status": "completed"}))
+    return run
+
+
+def test_labels_follow_the_ground_truth_rules(tmp_path: Path) -> None:
+    log = healthy(Shape(steps=1000, seed=3))
+    run = _write_run(tmp_path, log)
+    good = {"modes": 900, "modes_total": 1000, "kl": 0.5}
+    assert label_run(run, good, 1000).label == "healthy"
+    bad = {"modes": 40, "modes_total": 1000, "kl": 4.0}
+    t = label_run(run, bad, 1000)
+    assert (t.label, t.severity) == ("mode_collapse", "full")
+    t = label_run(run, {**bad, "modes": int(0.3 * 1000)}, 1000)
+    assert (t.label, t.severity) == ("mode_collapse", "partial") and 0.3 < HEALTHY_COVERAGE
+    won = log.copy()
+    won.loc[won.step > 400, ["d_real", "d_fake"]] = [0.99, 0.01]
+    won.loc[won.step > 400, "grad_norm_g"] *= 1e-3
+    t = label_run(_write_run(tmp_path / "w", won), bad, 1000)
+    assert t.label == "d_dominance" and 400 <= t.onset <= 420
+    nan = log.copy()
+    nan.loc[nan.step >= 640, "loss_g"] = np.nan
+    t = label_run(_write_run(tmp_path / "n", nan), None, 1000)
+    assert (t.label, t.onset) == ("non_finite", 640)
+
+
+def test_the_committed_corpus_file_loads() -> None:
+    runs = load_corpus(ROOT / "ablations" / "calibration.yaml")
+    names = [r.name for r in runs]
+    assert len(names) == len(set(names)) and "baseline-s0" in names
+    assert {r.intended for r in runs} >= {"healthy", "mode_collapse", "non_finite", "d_dominance"}
+
+
+def test_a_bad_corpus_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "corpus.yaml"
+    bad.write_text("name: x\nbase: {}\nruns:\n  a: {intended: sick, seeds: [0]}\n")
+    with pytest.raises(ConfigError, match="runs.a.intended"):
+        load_corpus(bad)
+    assert main(["table", str(bad), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "intended" in err
+    bad.write_text("name: x\nbase: {model: {widht: 3}}\nruns:\n  a: {intended: healthy, seeds: [0]}\n")
+    with pytest.raises(ConfigError, match="widht"):
+        load_corpus(bad)
+
+
+def _fixture(name: str) -> tuple[pd.DataFrame, DiagnosticsConfig]:
+    path = FIXTURES / f"{name}.json"
+    if not path.is_file():
+        pytest.skip(f"fixture {name} not committed")
+    meta = json.loads(path.read_text())
+    config = DiagnosticsConfig(eval_every=meta["eval_every"], eval_samples=meta["eval_samples"])
+    return read_log(path.with_suffix(".parquet")), config
+
+
+def test_relu_in_d_meets_every_d_side_threshold_and_is_not_dominance() -> None:
+    """Issue 10's case: D(x) ~ 0.98, D(G(z)) ~ 0.03, loss_d < 0.1 at the end of a healthy run."""
+    log, config = _fixture("relu-in-d-s0")
+    end = log.tail(300)
+    assert end["d_real"].median() >= config.dominance_d_real
+    assert end["d_fake"].median() <= config.dominance_d_fake
+    assert end["loss_d"].median() <= config.dominance_loss_d
+    assert [e for e in detect(log, config) if e.kind == "d_dominance"] == []
+
+
+@pytest.mark.parametrize(("name", "old", "kind"), [
+    ("batchnorm-all-layers-s0", {"oscillation_floor": 0.5}, "oscillation"),
+    ("baseline-s0", {"collapse_partial_coverage": 0.5, "collapse_partial_kl_coverage": 0.5}, "mode_collapse"),
+    ("no-batchnorm-s0", {"explosion_burn_in": 0}, "gradient_explosion"),
+])
+def test_the_old_thresholds_misfire_on_the_fixtures(name: str, old: dict, kind: str) -> None:
+    """The fixtures pin the calibration: with the pre-corpus value the healthy-run alarm comes back."""
+    log, config = _fixture(name)
+    assert kind not in {e.kind for e in detect(log, config)}
+    assert kind in {e.kind for e in detect(log, config.model_copy(update=old))}
+
+
+def test_train_then_table_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-run corpus of a few steps: trained in a subprocess, labelled from 10k samples, tabled."""
+    corpus = tmp_path / "corpus.yaml"
+    corpus.write_text(
+        "name: tiny\n"
+        "base:\n"
+        "  data: {dataset: stacked-digits, resolution: 16}\n"
+        "  model: {nz: 8, width: 8}\n"
+        "  train: {steps: 4, threads: 1, checkpoint_every: 100, device: cpu}\n"
+        "  diagnostics: {eval_every: 2, eval_samples: 16}\n"
+        "runs:\n"
+        "  tiny: {intended: healthy, seeds: [0]}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["train", str(corpus), "--out", str(out), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["table", str(corpus), "--out", str(out), "--md", str(tmp_path / "t.md")]) == 0
+    printed = capsys.readouterr().out
+    assert "| tiny-s0 | healthy | mode_collapse (full)" in printed  # 4 steps: G makes noise, no digits
+    assert (tmp_path / "t.md").read_text() == printed.rstrip("\n") + "\n"
+    labels = json.loads((out / "labels.json").read_text())
+    assert list(labels.values())[0]["modes_total"] == 1000
