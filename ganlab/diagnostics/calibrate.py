@@ -75,11 +75,10 @@ def load_corpus(path: str | Path) -> list[CorpusRun]:
 
 def run_dir(out: Path, run: CorpusRun) -> Path | None:
     """The finished run directory of ``run`` under ``out`` (one per run name), or None."""
-    from ganlab.io import read_json
-    from ganlab.train.rundir import FINISHED
+    from ganlab.schema import finished_record
 
     for path in sorted((out / "runs" / run.name).glob("*/run.json")):
-        if read_json(path).get("status") in FINISHED:
+        if finished_record(path.parent, path.parent.name) is not None:
             return path.parent
     return None
 

@@ -4,9 +4,8 @@ A run is labelled from four measurements, in this order:
 
 1. ``non_finite``: a NaN/Inf in a loss or gradient norm of its log, or a non-finite tensor the
    trainer recorded in ``run.json``. Onset: the first such step.
-2. Final samples: ``FINAL_SAMPLES`` (10,000) images from the final generator, drawn the way the
-   trainer evaluates (G in train mode, batches of 500, z from ``train.z_distribution``), read by the
-   mode classifier. ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
+2. Final samples: ``FINAL_SAMPLES`` (10,000) images from the final generator, drawn as the trainer
+   draws its final samples (``ganlab.train.sampling``), read by the mode classifier. ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
    Below ``HEALTHY_COVERAGE`` the run is broken.
 3. D and G levels over the last ``END_STEPS`` steps: D won (median D(x) >= 0.95 and D(G(z)) <= 0.05)
    and G's gradient fell below 10% of its peak, or coverage never recovered: ``d_dominance``, from
@@ -60,37 +59,18 @@ class Truth:
 
 
 def final_sample_metrics(run_dir: Path, n: int = FINAL_SAMPLES) -> dict:
-    """Modes and reverse KL of ``n`` samples from the run's final generator (see the module docstring)."""
-    import torch
-
+    """Modes and reverse KL of ``n`` samples from the run's final generator, drawn as the trainer draws its
+    final samples (``ganlab.train.sampling``: train-mode G, the run's z distribution, the final z stream)."""
     from ganlab.config import load_config
     from ganlab.data import DATASETS
     from ganlab.metrics.evaluate import evaluate
-    from ganlab.models import build_generator
+    from ganlab.metrics.score import run_samples
+    from ganlab.train.sampling import real_generator
 
     config = load_config(run_dir / "config.yaml")
-    state = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=True)
-    net = build_generator(config)
-    net.load_state_dict(state["generator"])
-    net.train()  # as the trainer evaluates; BN running stats are not saved back
-    gen = torch.Generator().manual_seed(config.seed + 2)
-    nz = config.model.nz
-    kind = config.train.z_distribution
-    constant = torch.randn(1, nz, generator=gen)
-    with torch.no_grad():
-        parts = []
-        for i in range(0, n, 500):
-            m = min(500, n - i)
-            if kind == "constant":
-                z = constant.expand(m, -1)
-            elif kind == "uniform":
-                z = torch.rand(m, nz, generator=gen) * 2 - 1
-            else:
-                z = torch.randn(m, nz, generator=gen)
-            parts.append(net(z).float())
-    images = torch.cat(parts)
+    images = run_samples(config, run_dir / "checkpoint.pt", n, None)
     dataset = DATASETS[config.data.dataset](config.data)
-    out = evaluate(images, dataset, full=False)
+    out = evaluate(images, dataset, full=False, generator=real_generator(config.seed))
     return {"modes": out["modes"], "modes_total": out["modes_total"], "kl": out["kl"]}
 
 

@@ -12,12 +12,12 @@ from torch import Tensor
 
 from ganlab.data.base import ImageDataset
 from ganlab.errors import DataError
-from ganlab.metrics.confusion import covered_modes, mode_confusion, modes_expected
+from ganlab.metrics.confusion import covered_modes, expected_leakage, mode_confusion, modes_expected
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.features import Reading, reader_for
 from ganlab.metrics.frechet import frechet_distance
 from ganlab.metrics.kid import kid
-from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl
+from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl_counts
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
@@ -58,9 +58,13 @@ def mode_metrics(fake: Reading, dataset: ImageDataset) -> dict:
         return dict.fromkeys(MODE_KEYS)
     confusion = (None if fake.channel_confusion is None
                  else mode_confusion(fake.channel_confusion, dataset.channels))
-    modes = int(covered_modes(mode_histogram(fake.modes, dataset.n_modes), confusion).sum())
+    counts = mode_histogram(fake.modes, dataset.n_modes)
+    modes = int(covered_modes(counts, confusion).sum())
     expected = modes_expected(probs, len(fake.modes), fake.channel_confusion, dataset.channels)
-    return {"modes": modes, "modes_total": int(dataset.n_modes), "kl": _finite(reverse_kl(fake.modes, probs)),
+    # The KL of the histogram less the misreads the other modes are expected to leak into each mode:
+    # left in, leakage spreads a collapsed generator's mass over spurious modes and hides its collapse.
+    cleaned = counts if confusion is None else np.maximum(counts - expected_leakage(counts, confusion), 0.0)
+    return {"modes": modes, "modes_total": int(dataset.n_modes), "kl": _finite(reverse_kl_counts(cleaned, probs)),
             "modes_raw": modes_covered(fake.modes, dataset.n_modes), "modes_expected": expected,
             "mode_coverage": modes / expected if expected > 0 else None,
             "ambiguous_rate": None if fake.ambiguous is None else float(fake.ambiguous.mean())}

@@ -37,7 +37,7 @@ RANDOM_CNN_WIDTHS = (32, 64, 16)  # 16 channels x 4 x 4 = 256 features (sqrtm co
 class Reading:
     modes: np.ndarray | None  # (N,) int64; -1 = no mode / low quality / ambiguous; None = modes unknown
     features: np.ndarray  # (N, D) float32
-    ambiguous: np.ndarray | None = None  # (N,) bool: the classifiers disagree; None = a reader without an ensemble
+    ambiguous: np.ndarray | None = None  # (N,) bool: no majority of the classifiers agrees on a channel; None = a reader without an ensemble
     # Per-channel confusion (D, D + 1) of the reader (last column: ambiguous), None = no misreads
     # to correct for (``ganlab.metrics.confusion``).
     channel_confusion: np.ndarray | None = None
@@ -51,7 +51,7 @@ def digit_reading(images: Tensor) -> Reading:
     """``(N, C, R, R)`` in [-1, 1] -> each channel classified as one digit by the ensemble.
 
     Mode = the digits read as a base-10 number (C = 3: 100 * d_R + 10 * d_G + d_B), or -1 where
-    the ensemble's members disagree on any channel (``ambiguous``); features ``(N, 64 * C)`` are
+    no majority of the ensemble's members agrees on some channel (``ambiguous``); features ``(N, 64 * C)`` are
     member 0's penultimate-layer features of the channels, concatenated.
     """
     net = digit_classifier()

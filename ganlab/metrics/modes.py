@@ -46,10 +46,17 @@ def reverse_kl(modes: np.ndarray, data_probs: np.ndarray) -> float:
     0 (0 log 0 = 0), so no smoothing of the histogram is needed: a generator covering k of K
     uniform modes evenly scores ln(K / k). ``KL_EPS`` is added only to data modes of probability 0.
     """
+    return reverse_kl_counts(mode_histogram(modes, len(data_probs)), data_probs)
+
+
+def reverse_kl_counts(counts: np.ndarray, data_probs: np.ndarray) -> float:
+    """``reverse_kl`` of a histogram ``(n_modes,)`` of non-negative (possibly fractional) counts."""
     q = np.asarray(data_probs, np.float64).reshape(-1)
     if (q < 0).any() or not np.isclose(q.sum(), 1.0, atol=1e-6):
         raise ValueError("data_probs must be a probability vector (non-negative, summing to 1)")
-    counts = mode_histogram(modes, len(q)).astype(np.float64)
+    counts = np.asarray(counts, np.float64).reshape(-1)
+    if len(counts) != len(q) or (counts < 0).any():
+        raise ValueError("counts must be non-negative, one per mode")
     if counts.sum() == 0:
         return float("nan")
     p = counts / counts.sum()

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ganlab.data import digit_splits
 from ganlab.data.digits import resize_digits
@@ -41,9 +43,19 @@ def test_accuracy_at_every_input_resolution(digit_net, resolution):
     assert features.shape == (len(y), classifier.FEATURE_DIM)
 
 
-def test_agreed_is_ambiguous_where_any_member_differs():
-    digits = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 4], [1, 5, 3, 4]])
-    assert classifier.agreed(digits).tolist() == [1, classifier.AMBIGUOUS, classifier.AMBIGUOUS, 4]
+def test_agreed_is_the_majority_and_ambiguous_without_one():
+    digits = torch.tensor([[1, 2, 3, 4, 7], [1, 2, 0, 4, 8], [1, 5, 3, 6, 9]])
+    assert classifier.agreed(digits).tolist() == [1, 2, 3, 4, classifier.AMBIGUOUS]
+
+
+@given(st.lists(st.lists(st.integers(0, 9), min_size=3, max_size=3), min_size=1, max_size=30))
+def test_agreed_matches_a_vote_count(columns):
+    digits = torch.tensor(columns).T  # (3 members, N)
+    expected = []
+    for column in columns:
+        best = max(set(column), key=column.count)
+        expected.append(best if column.count(best) >= 2 else classifier.AMBIGUOUS)
+    assert classifier.agreed(digits).tolist() == expected
 
 
 def test_confusion_is_a_recount_of_held_out_reads(digit_net):
