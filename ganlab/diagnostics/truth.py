@@ -5,7 +5,8 @@ A run is labelled from four measurements, in this order:
 1. ``non_finite``: a NaN/Inf in a loss or gradient norm of its log, or a non-finite tensor the
    trainer recorded in ``run.json``. Onset: the first such step.
 2. Final samples: ``FINAL_SAMPLES`` (10,000) images from the final generator, drawn as the trainer
-   draws its final samples (``ganlab.train.sampling``), read by the mode classifier. ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
+   draws its final samples (``ganlab.train.sampling``), read by the mode classifier.
+   ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
    Below ``HEALTHY_COVERAGE`` the run is broken.
 3. D and G levels over the last ``END_STEPS`` steps: D won (median D(x) >= 0.95 and D(G(z)) <= 0.05)
    and G's gradient fell below 10% of its peak, or coverage never recovered: ``d_dominance``, from

@@ -37,7 +37,8 @@ RANDOM_CNN_WIDTHS = (32, 64, 16)  # 16 channels x 4 x 4 = 256 features (sqrtm co
 class Reading:
     modes: np.ndarray | None  # (N,) int64; -1 = no mode / low quality / ambiguous; None = modes unknown
     features: np.ndarray  # (N, D) float32
-    ambiguous: np.ndarray | None = None  # (N,) bool: no majority of the classifiers agrees on a channel; None = a reader without an ensemble
+    # (N,) bool: no majority of the classifiers agrees on some channel; None = a reader without an ensemble
+    ambiguous: np.ndarray | None = None
     # Per-channel confusion (D, D + 1) of the reader (last column: ambiguous), None = no misreads
     # to correct for (``ganlab.metrics.confusion``).
     channel_confusion: np.ndarray | None = None

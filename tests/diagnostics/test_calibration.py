@@ -37,7 +37,15 @@ def test_fixtures_are_committed_and_small() -> None:
     assert "healthy" in labels and len(labels) >= 2
 
 
-@pytest.mark.parametrize("meta_path", CASES, ids=lambda p: p.stem)
+# The known disagreement (docs/diagnostics.md, "The one disagreement"): labelled healthy by its
+# 10k-sample coverage, flagged d_dominance because G's gradient ended at 6% of its peak. Strict, so the
+# day a rule changes and they agree, this marker has to go.
+DISAGREEMENTS = {"strong-d-s0": "ground truth healthy by coverage, G's gradient vanished: d_dominance flagged"}
+
+
+@pytest.mark.parametrize("meta_path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=DISAGREEMENTS[p.stem], strict=True)) if p.stem in DISAGREEMENTS
+    else p for p in CASES], ids=lambda p: p.stem)
 def test_real_run_gets_the_ground_truth_verdict(meta_path: Path) -> None:
     meta = json.loads(meta_path.read_text())
     truth = meta["truth"]
