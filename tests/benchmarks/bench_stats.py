@@ -14,7 +14,7 @@ import pytest
 
 from ganlab.stats.plan import SequentialPlan
 from ganlab.stats.sequential import look_alpha
-from tests.stats.test_null_and_power import PLAN, any_claim, extend, null_arm, power, verdicts
+from tests.stats.test_null_and_power import PLAN, any_claim, null_arm, power, sequential_null_share, verdicts
 
 pytestmark = pytest.mark.benchmark
 N = 10_000
@@ -41,23 +41,9 @@ def test_null_10k_sweeps(benchmark, baseline_seeds):
 def test_null_sequential_10k_sweeps(benchmark):
     seq = SequentialPlan(max_seeds=10)
     a1, a2 = look_alpha(5, 5, seq, PLAN.alpha), look_alpha(10, 5, seq, PLAN.alpha)
-    names = [f"v{i}" for i in range(8)]
 
     def run() -> float:
-        rng = np.random.default_rng(7)
-        claims = 0
-        for _ in range(N):
-            base = null_arm(rng, 10)
-            arms = {v: null_arm(rng, 5) for v in names}
-            first = verdicts(arms, base, dict.fromkeys(names, a1))
-            if any_claim(first):
-                claims += 1
-                continue
-            open_ = [v for v, w in first.items() if w != "equivalent"]
-            arms.update({v: extend(rng, arms[v], 5) for v in open_})
-            alpha = {v: (a2 if v in open_ else a1) for v in names}
-            claims += any_claim({v: w for v, w in verdicts(arms, base, alpha).items() if v in open_})
-        return claims / N
+        return sequential_null_share(np.random.default_rng(7), N, 5, a1, a2)
 
     share = benchmark.pedantic(run, rounds=1, iterations=1)
     print(f"\nnull with sequential seeds (looks at 5 and 10): any claim in {share:.4f} of {N} sweeps")

@@ -63,14 +63,11 @@ def test_null_sweeps_rarely_claim_a_difference(baseline_seeds):
     assert claims / n_sweeps <= bound(n_sweeps)
 
 
-def test_null_sweeps_with_sequential_seeds():
-    """Look 1 at 5 seeds, look 2 at 8: undecided variants get 3 more seeds, each look at its spent alpha."""
-    seq = SequentialPlan(max_seeds=8, step=3)
-    rng = np.random.default_rng(11)
-    n_sweeps, claims = 2000, 0
-    a1, a2 = look_alpha(5, 5, seq, PLAN.alpha), look_alpha(8, 5, seq, PLAN.alpha)
-    assert a1 + a2 == pytest.approx(PLAN.alpha)
+def sequential_null_share(rng: np.random.Generator, n_sweeps: int, more: int, a1: float, a2: float) -> float:
+    """Share of null sweeps (8 variants x 5 seeds, 10 baseline seeds) with any claim over two looks: the
+    first at alpha ``a1``, then ``more`` seeds for every variant not yet decided, judged at ``a2``."""
     names = [f"v{i}" for i in range(8)]
+    claims = 0
     for _ in range(n_sweeps):
         base = null_arm(rng, 10)  # a 10-seed baseline, so the first look can decide
         arms = {v: null_arm(rng, 5) for v in names}
@@ -79,10 +76,18 @@ def test_null_sweeps_with_sequential_seeds():
             claims += 1
             continue
         open_ = [v for v, w in first.items() if w != "equivalent"]
-        arms.update({v: extend(rng, arms[v], 3) for v in open_})
+        arms.update({v: extend(rng, arms[v], more) for v in open_})
         alpha = {v: (a2 if v in open_ else a1) for v in names}
         claims += any_claim({v: w for v, w in verdicts(arms, base, alpha).items() if v in open_})
-    assert claims / n_sweeps <= bound(n_sweeps)
+    return claims / n_sweeps
+
+
+def test_null_sweeps_with_sequential_seeds():
+    """Look 1 at 5 seeds, look 2 at 8: undecided variants get 3 more seeds, each look at its spent alpha."""
+    seq = SequentialPlan(max_seeds=8, step=3)
+    a1, a2 = look_alpha(5, 5, seq, PLAN.alpha), look_alpha(8, 5, seq, PLAN.alpha)
+    assert a1 + a2 == pytest.approx(PLAN.alpha)
+    assert sequential_null_share(np.random.default_rng(11), 2000, 3, a1, a2) <= bound(2000)
 
 
 def power(seeds: int, n_sweeps: int, rng: np.random.Generator) -> float:
