@@ -49,9 +49,12 @@ def line_of(loc: Sequence[str], lines: Mapping[tuple[str, ...], int]) -> int | N
     return next((lines[loc[:d]] for d in range(len(loc), 0, -1) if loc[:d] in lines), None)
 
 
-def _clean_loc(loc: Sequence[Any]) -> tuple[str, ...]:
-    # Union members add their type to the location (seeds.int, seeds.list[int]): drop them.
-    return tuple(str(p) for p in loc if not _is_type_tag(str(p)))
+def _clean_loc(loc: Sequence[Any], keep_last: bool = False) -> tuple[str, ...]:
+    # Union members add their type to the location (seeds.int, seeds.list[int]): drop them. The last part
+    # of an unknown-key error is the user's own key, kept whatever it is called (a key named `none`).
+    parts = [str(p) for p in loc]
+    tail = parts[-1:] if keep_last else []
+    return tuple(p for p in parts[: len(parts) - len(tail)] if not _is_type_tag(p)) + tuple(tail)
 
 
 def _is_type_tag(part: str) -> bool:
@@ -73,7 +76,7 @@ def format_validation_error(
     ``prefix`` is where the validated mapping sits in the file (``("check",)``), ``valid_keys(path)`` lists
     the keys allowed at ``path``, ``where`` replaces ``file:line`` (for ``--set`` overrides).
     """
-    loc = _clean_loc(error.get("loc", ()))
+    loc = _clean_loc(error.get("loc", ()), keep_last=error.get("type") == "extra_forbidden")
     full = (*prefix, *loc)
     dotted = quote(".".join(full))
     if where is None:
