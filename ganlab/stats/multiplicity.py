@@ -5,6 +5,7 @@ Both take raw p-values and return adjusted ones in the input order; NaN entries 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -15,25 +16,20 @@ Correction = Literal["holm", "bh"]
 
 def holm(pvalues: ArrayLike) -> np.ndarray:
     """Holm-Bonferroni: with m valid p-values sorted ascending, p_(i) -> max_{j<=i} min(1, (m - j + 1) p_(j))."""
-    p, out, valid = _prepare(pvalues)
-    m = len(valid)
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
-    out[order] = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
-    return out
+    def step_down(sorted_p: np.ndarray) -> np.ndarray:
+        m = len(sorted_p)
+        return np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * sorted_p))
+
+    return _on_sorted(pvalues, step_down)
 
 
 def bh(pvalues: ArrayLike) -> np.ndarray:
     """Benjamini-Hochberg: p_(i) -> min_{j>=i} min(1, m p_(j) / j) (step-up)."""
-    p, out, valid = _prepare(pvalues)
-    m = len(valid)
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
-    scaled = np.minimum(1.0, m * p[order] / np.arange(1, m + 1))
-    out[order] = np.minimum.accumulate(scaled[::-1])[::-1]
-    return out
+    def step_up(sorted_p: np.ndarray) -> np.ndarray:
+        m = len(sorted_p)
+        return np.minimum.accumulate(np.minimum(1.0, m * sorted_p / np.arange(1, m + 1))[::-1])[::-1]
+
+    return _on_sorted(pvalues, step_up)
 
 
 def adjust(pvalues: ArrayLike, method: Correction) -> np.ndarray:
@@ -50,6 +46,12 @@ def best_adjusted(floor: float, m: int, method: Correction) -> float:
     return min(1.0, floor * max(m, 1)) if method == "holm" else floor
 
 
-def _prepare(pvalues: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _on_sorted(pvalues: ArrayLike, adjust_sorted: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``adjust_sorted`` to the valid p-values in ascending order; results back in input order."""
     p = np.asarray(pvalues, dtype=float)
-    return p, np.full(p.shape, np.nan), np.flatnonzero(~np.isnan(p))
+    out = np.full(p.shape, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    if len(valid):
+        order = valid[np.argsort(p[valid], kind="stable")]
+        out[order] = adjust_sorted(p[order])
+    return out
