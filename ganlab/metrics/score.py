@@ -2,7 +2,7 @@
 
 SAMPLES may be a ``.npz``/``.npy`` array (uint8 ``(N, H, W, C)`` or float ``(N, C, H, W)`` in
 [-1, 1]), a folder of png/jpg images, or a run directory (``config.yaml`` + ``checkpoint.pt``),
-from whose generator ``n`` samples are drawn with z ~ N(0, I).
+whose generator draws the samples of its ``final_metrics`` again (``ganlab.train.sampling``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from pydantic import ValidationError
 from torch import Tensor
 
@@ -22,6 +21,7 @@ from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
 from ganlab.metrics.features import feature_space
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.threads import idle_cores, limit_threads
+from ganlab.train.sampling import real_generator
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
         images, reference = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
                                          data_path=data_path)
         real_seed = seed if seed is not None else _run_seed(Path(samples))
-        metrics = evaluate(images, reference, full=True, generator=torch.Generator().manual_seed(real_seed))
+        metrics = evaluate(images, reference, full=True, generator=real_generator(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
         fid = None
         if inception_path() is None:
             notes.append(skipped_note())
         else:
-            real, _ = reference.sample(len(images), torch.Generator().manual_seed(real_seed), split="held_out")
+            real, _ = reference.sample(len(images), real_generator(real_seed), split="held_out")
             fid = inception_fid(images, real)
     return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid)

@@ -1,4 +1,10 @@
-"""The one way ganlab draws z and G's samples.
+"""The one way ganlab draws random numbers for a run, z and G's samples.
+
+Every random stream of a run comes from the run seed through ``stream_seed(seed, role)``:
+``numpy.random.SeedSequence(seed, spawn_key=(role index,))``, one stream per role in ``STREAMS``.
+No two (seed, role) pairs share a stream (seed s's data order is not seed s+1's anything), and a
+variant that changes only G keeps D's initial weights and the data order of the baseline at the
+same seed (and vice versa): common random numbers, which sharpen comparisons between variants.
 
 The trainer's sample grids, its periodic evaluation and its final metrics, and ``ganlab score RUN_DIR``
 all come through here, so they agree on three things:
@@ -20,10 +26,21 @@ from torch import Tensor, nn
 from ganlab.config import GanlabConfig
 
 CHUNK = 1000  # samples per G forward pass; the periodic evaluation (<= 1000 by default) is one chunk
-# The fixed stream (the constant z, then the grid and evaluation batches) is seeded seed + 2: kept as it
-# was so run logs stay comparable. The final samples' stream is spawned from the seed with its own key.
-FIXED_STREAM_OFFSET = 2
-FINAL_STREAM_KEY = 1
+# The roles, in spawn-key order; append new roles at the end so existing streams keep their numbers.
+STREAMS = ("g_init", "d_init", "data", "train_z", "fixed_z", "final_z", "eval_real")
+# Part of every run id (``ganlab.train.rundir``): runs drawn from older streams are retrained, not reused.
+STREAMS_VERSION = 2
+
+
+def stream_seed(seed: int, role: str) -> int:
+    """A 63-bit seed for ``role``'s stream of run ``seed`` (``STREAMS``); independent across seeds and roles."""
+    state = np.random.SeedSequence(seed, spawn_key=(STREAMS.index(role),)).generate_state(1, np.uint64)[0]
+    return int(state) >> 1
+
+
+def stream(seed: int, role: str, device: torch.device | str = "cpu") -> torch.Generator:
+    """A torch generator on ``device`` seeded for ``role`` of run ``seed``."""
+    return torch.Generator(device=device).manual_seed(stream_seed(seed, role))
 
 
 def fixed_stream(config: GanlabConfig) -> tuple[Tensor, torch.Generator]:
@@ -31,21 +48,19 @@ def fixed_stream(config: GanlabConfig) -> tuple[Tensor, torch.Generator]:
 
     On the CPU whatever the training device, so a GPU run and ``ganlab score`` on a CPU draw the same z.
     """
-    generator = torch.Generator().manual_seed(config.seed + FIXED_STREAM_OFFSET)
+    generator = stream(config.seed, "fixed_z")
     constant = torch.randn(1, config.model.nz, generator=generator)
     return constant, generator
 
 
 def final_generator(seed: int) -> torch.Generator:
-    """A CPU generator for the final samples' z: ``SeedSequence(seed)`` with its own spawn key, so no
-    other seed's or role's stream shares it."""
-    state = np.random.SeedSequence(seed, spawn_key=(FINAL_STREAM_KEY,)).generate_state(1, np.uint64)[0]
-    return torch.Generator().manual_seed(int(state) >> 1)
+    """A CPU generator for the final samples' z of run ``seed``."""
+    return stream(seed, "final_z")
 
 
 def real_generator(seed: int) -> torch.Generator:
     """The generator of the real samples an evaluation compares against (the same draw for a seed)."""
-    return torch.Generator().manual_seed(seed)
+    return stream(seed, "eval_real")
 
 
 def draw_z(config: GanlabConfig, n: int, generator: torch.Generator, constant: Tensor) -> Tensor:

@@ -21,7 +21,7 @@ from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
 from ganlab.schema import LOG_COLUMNS, METRICS_FILE, STEP_VALUES
-from ganlab.train.sampling import draw_z, fixed_stream, generate
+from ganlab.train.sampling import draw_z, fixed_stream, generate, stream, stream_seed
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
@@ -50,15 +50,17 @@ class Trainer:
     def __init__(self, config: GanlabConfig, dataset: ImageDataset, device: torch.device):
         self.config, self.dataset, self.device = config, dataset, device
         t = config.train
-        torch.manual_seed(config.seed)
+        # G and D are initialised from streams of their own: a change to one leaves the other's weights.
+        torch.manual_seed(stream_seed(config.seed, "g_init"))
         self.G = build_generator(config).to(device)
+        torch.manual_seed(stream_seed(config.seed, "d_init"))
         self.D = build_discriminator(config).to(device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
         self.loss = LOSSES[t.loss]
         # Separate streams, so sampling images or z never shifts the other (or evaluation).
-        self.data_gen = torch.Generator().manual_seed(config.seed)
-        self.z_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+        self.data_gen = stream(config.seed, "data")
+        self.z_gen = stream(config.seed, "train_z", device)
         # Sample grids and evaluation use a fixed z batch from the same distribution G is trained on,
         # so a generator fed a constant z is judged on the one image it learned to make.
         constant, fixed = fixed_stream(config)
