@@ -36,7 +36,7 @@ _PERCENT = re.compile(r"^\s*(\d+(\.\d+)?)\s*%\s*$")
 
 
 def _metric_directions() -> dict[str, bool]:
-    from ganlab.metrics import HIGHER_IS_BETTER
+    from ganlab.schema import HIGHER_IS_BETTER  # torch-free: validating a file needs no metrics
 
     return dict(HIGHER_IS_BETTER)
 

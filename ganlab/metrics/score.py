@@ -69,10 +69,6 @@ def run_samples(config: GanlabConfig, checkpoint: Path, n: int | None, seed: int
     return final_samples(net, config, n=n, seed=seed)
 
 
-def _run_seed(path: Path) -> int:
-    return load_config(path / "config.yaml").seed if is_run_dir(path) else 0
-
-
 def _first_image_side(folder: Path) -> int:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
@@ -90,8 +86,9 @@ def _load_folder(folder: Path, channels: int) -> Tensor:
 
 def load_samples(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
                  n: int | None = None, seed: int | None = None,
-                 data_path: str | None = None) -> tuple[Tensor, ImageDataset]:
-    """Samples ``(N, C, R, R)`` in [-1, 1] and the dataset to score them against, checked to match.
+                 data_path: str | None = None) -> tuple[Tensor, ImageDataset, int]:
+    """Samples ``(N, C, R, R)`` in [-1, 1], the dataset to score them against (checked to match) and the
+    seed of the real draw: ``seed``, else a run directory's seed, else 0.
 
     A run directory gives ``n`` samples (default: its ``diagnostics.final_samples``) from the z stream of
     ``seed`` (default: the run's seed), the very samples of its ``final_metrics``."""
@@ -104,6 +101,7 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
         ref_path = data_path or (config.data.path if name == config.data.dataset else None)
         reference = build_reference(name, resolution or config.data.resolution, ref_path)
         images = run_samples(config, path / "checkpoint.pt", n, seed)
+        seed = config.seed if seed is None else seed
     else:
         if dataset is None:
             raise DataError(f"{path}: --dataset is required unless SAMPLES is a run directory")
@@ -114,7 +112,7 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
             images, _ = load_array_images(path)
             reference = build_reference(dataset, resolution or images.shape[-1], data_path)
     check_compatible(images, reference, path.name)
-    return images, reference
+    return images, reference, 0 if seed is None else seed
 
 
 def score(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
@@ -129,9 +127,8 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
     threads of torch, BLAS and OpenMP; None uses the cores the load average leaves idle.
     """
     with limit_threads(threads or idle_cores()):
-        images, reference = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
-                                         data_path=data_path)
-        real_seed = seed if seed is not None else _run_seed(Path(samples))
+        images, reference, real_seed = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
+                                                    data_path=data_path)
         metrics = evaluate(images, reference, full=True, generator=real_generator(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
         fid = None

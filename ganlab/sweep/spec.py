@@ -201,7 +201,7 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
 
 def _check_analysis(spec: SweepFile, source: str, lines: Lines) -> None:
     """Endpoint names in ``analysis`` must be failure, time_to_failure or a final metric."""
-    from ganlab.metrics import HIGHER_IS_BETTER
+    from ganlab.schema import HIGHER_IS_BETTER  # torch-free: validating a file needs no metrics
 
     for where, name in unknown_endpoints(spec.analysis, HIGHER_IS_BETTER):
         line = lines.get(("analysis", where), 0)

@@ -15,21 +15,9 @@ from ganlab.stats.plan import AnalysisPlan, SequentialPlan
 from ganlab.stats.sequential import look_alpha, looks, spent
 from ganlab.sweep import sequential
 from ganlab.sweep.spec import BASELINE, load_sweep_spec
-from tests.sweep.helpers import write_sweep
+from tests.sweep.helpers import demo_sweep_text, write_sweep
 
-SWEEP = textwrap.dedent("""\
-    name: demo
-    base:
-      data: {dataset: stacked-digits, resolution: 16}
-      model: {nz: 16, width: 16}
-      train: {steps: 10, batch_size: 16}
-    seeds: 5
-    variants:
-      no-bn:
-        model.batchnorm: none
-      relu-d:
-        model.d_activation: relu
-    """)
+SWEEP = demo_sweep_text(seeds=5)
 
 
 def load(tmp_path, extra: str = ""):

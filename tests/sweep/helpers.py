@@ -17,6 +17,23 @@ TINY_BASE: dict[str, Any] = {
 }
 
 
+def demo_sweep_text(seeds: int) -> str:
+    """A two-variant sweep file as text (line numbers matter to the error-message tests)."""
+    return f"""\
+name: demo
+base:
+  data: {{dataset: stacked-digits, resolution: 16}}
+  model: {{nz: 16, width: 16}}
+  train: {{steps: 10, batch_size: 16}}
+seeds: {seeds}
+variants:
+  no-bn:
+    model.batchnorm: none
+  relu-d:
+    model.d_activation: relu
+"""
+
+
 def tiny_sweep(**fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"name": "tiny", "base": copy.deepcopy(TINY_BASE), "seeds": 1, "variants": {}}
     data.update(fields)

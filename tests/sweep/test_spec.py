@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 import yaml
 from hypothesis import given
@@ -12,21 +10,9 @@ from hypothesis import strategies as st
 from ganlab.errors import ConfigError
 from ganlab.sweep.plan import dispatch_order, plan_runs
 from ganlab.sweep.spec import BASELINE, cell_name, grid_cells, load_sweep_spec, sweep_from_dict
-from tests.sweep.helpers import tiny_sweep, write_sweep
+from tests.sweep.helpers import demo_sweep_text, tiny_sweep, write_sweep
 
-SWEEP = textwrap.dedent("""\
-    name: demo
-    base:
-      data: {dataset: stacked-digits, resolution: 16}
-      model: {nz: 16, width: 16}
-      train: {steps: 10, batch_size: 16}
-    seeds: 2
-    variants:
-      no-bn:
-        model.batchnorm: none
-      relu-d:
-        model.d_activation: relu
-    """)
+SWEEP = demo_sweep_text(seeds=2)
 
 
 def load_text(tmp_path, text, overrides=None):
