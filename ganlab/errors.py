@@ -38,6 +38,10 @@ class ConfigError(GanlabError):
     """A config or sweep file is invalid: unknown key, wrong type, value out of range."""
 
 
+class CrossFieldError(ConfigError):
+    """A rule across config sections fails (a sigmoid output on [-1, 1] data), not one key's value."""
+
+
 class DataError(GanlabError):
     """A dataset cannot be built: missing path, unreadable image, wrong array shape or dtype."""
 

@@ -36,8 +36,10 @@ def register(app: typer.Typer) -> None:
         spec = load_sweep_spec(file, parse_set_args(set_ or []))
         root = out if out is not None else Path(DEFAULT_OUT)
         if dry_run:
-            typer.echo(dry_run_table(spec, plan_runs(spec, root.absolute() / spec.name)))
+            tasks = plan_runs(spec, root.absolute() / spec.name)
+            typer.echo(dry_run_table(spec, tasks))
             typer.echo(design_text(spec))
+            typer.echo(estimate_text(spec, tasks, workers))
             return
         try:
             if spec.analysis.sequential is not None:
@@ -90,6 +92,24 @@ def dry_run_table(spec: object, tasks: list) -> str:
         f"{v}: {n}" for v, n in per_variant.items())
     lines.append(f"{len(tasks)} runs = {len(per_variant)} variants x {seeds}; {todo} to run (dry run: nothing trained)")
     return "\n".join(lines)
+
+
+def estimate_text(spec: object, tasks: list, workers: int | None) -> str:
+    """The time estimate of the runs still to train (``ganlab.sweep.estimate``)."""
+    from ganlab.sweep.estimate import estimate_lines
+    from ganlab.sweep.options import default_workers, gpu_count, threads_per_worker
+    from ganlab.sweep.runner import finished_info
+
+    todo = [t for t in tasks if not finished_info(t)]
+    if not todo:
+        return "time estimate: nothing left to train"
+    device = spec.base.train.device  # type: ignore[attr-defined]
+    on_cpu = device == "cpu" or (device == "auto" and gpu_count() == 0)
+    n_gpus = 0 if on_cpu else None
+    n_workers = workers or spec.workers or default_workers(  # type: ignore[attr-defined]
+        len(todo), spec.runs_per_gpu, n_gpus)  # type: ignore[attr-defined]
+    lines = estimate_lines(todo, n_workers, threads_per_worker(n_workers), on_cpu)
+    return "\n".join(["time estimate of the runs still to train:", *(f"  {line}" for line in lines)])
 
 
 def design_text(spec: object) -> str:

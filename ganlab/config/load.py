@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ganlab.config.messages import bare, format_validation_error, line_of, nearest, quote
 from ganlab.config.schema import GanlabConfig
 from ganlab.config.yamlfile import Lines, parse_yaml, read_yaml
-from ganlab.errors import ConfigError
+from ganlab.errors import ConfigError, CrossFieldError
 
 
 def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
@@ -127,8 +127,10 @@ def validate(
         first = err.errors()[0]
         loc = tuple(str(p) for p in first["loc"])
         overridden = [o for key, o in origin.items() if key[: len(loc)] == loc or loc[: len(key)] == key]
-        raise ConfigError(format_validation_error(first, source, lines or {}, config_keys,
-                                                  where=overridden[0] if overridden else None)) from None
+        # A rule across sections (no location) may be met by an override not applied yet: say which it was.
+        kind = CrossFieldError if not loc else ConfigError
+        raise kind(format_validation_error(first, source, lines or {}, config_keys,
+                                           where=overridden[0] if overridden else None)) from None
     return check_names(config, source, lines, origin) if registries else config
 
 

@@ -90,4 +90,6 @@ def format_validation_error(
     if error.get("type") == "missing":
         return one_line(f"{where}: {what} {dotted} is required")
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if len(full) == len(prefix):  # a rule across sections (a model validator): its message names the keys
+        return one_line(f"{where}: {message}")
     return one_line(f"{where}: {bare('.'.join(full))} = {quote(error.get('input'))}: {message}")

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+DATA_RANGES = ((-1.0, 1.0), (0.0, 1.0))
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -38,8 +39,18 @@ class DataConfig(BaseModel):
     channels: Literal[1, 3] | None = None
     # Fraction of the shipped digits held out from GAN and classifier training (stratified, fixed split).
     held_out_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    # The pixel range G and D see: [-1, 1] (the paper's, for a tanh output) or [0, 1] (for a sigmoid
+    # output). Evaluation and sample grids map G's output back from it (ganlab.data.range).
+    range: tuple[float, float] = (-1.0, 1.0)
 
     _path = field_validator("path")(_no_nul)
+
+    @field_validator("range")
+    @classmethod
+    def _known_range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value not in DATA_RANGES:
+            raise ValueError(f"data.range must be [-1, 1] or [0, 1], got [{value[0]:g}, {value[1]:g}]")
+        return value
 
 
 class ModelConfig(BaseModel):
@@ -115,13 +126,21 @@ class OutputConfig(BaseModel):
 class GanlabConfig(BaseModel):
     model_config = _FROZEN
 
-    # torch and numpy seeds are unsigned 64-bit; the trainer also uses seed + 1 and seed + 2.
+    # torch and numpy seeds are unsigned 64-bit; every random stream is derived from it (train.sampling).
     seed: int = Field(0, ge=0, le=2**63 - 1)
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     output: OutputConfig = OutputConfig()
+
+    @model_validator(mode="after")
+    def _output_reaches_the_data(self) -> GanlabConfig:
+        # A sigmoid never produces a negative pixel: on [-1, 1] data D would win by reading the sign.
+        if self.model.g_output == "sigmoid" and self.data.range != (0.0, 1.0):
+            raise ValueError("model.g_output 'sigmoid' spans (0, 1) and needs data.range: [0, 1] "
+                             f"(got [{self.data.range[0]:g}, {self.data.range[1]:g}]); use tanh for [-1, 1] data")
+        return self
 
     @property
     def width(self) -> int:

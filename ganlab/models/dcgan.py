@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import torch
 from torch import Tensor, nn
 
 from ganlab.config import GanlabConfig, ModelConfig
@@ -20,16 +19,10 @@ ACTIVATIONS: dict[str, Callable[[float], nn.Module]] = {
 }
 
 
-class ScaledSigmoid(nn.Module):
-    """2 * sigmoid(x) - 1: a sigmoid output stretched onto the data range [-1, 1]."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(x) * 2.0 - 1.0
-
-
+# A plain sigmoid, as before DCGAN: it pairs with data.range [0, 1] (the config loader insists).
 OUTPUTS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
-    "sigmoid": ScaledSigmoid,
+    "sigmoid": nn.Sigmoid,
     "linear": nn.Identity,
 }
 
@@ -69,7 +62,7 @@ def _downsample(kind: str, c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class Generator(nn.Module):
-    """z ``(N, nz)`` -> images ``(N, C, R, R)``; in [-1, 1] for tanh and sigmoid outputs."""
+    """z ``(N, nz)`` -> images ``(N, C, R, R)``: in [-1, 1] for tanh, (0, 1) for sigmoid, unbounded for linear."""
 
     def __init__(self, m: ModelConfig, resolution: int, channels: int, width: int):
         super().__init__()

@@ -20,7 +20,7 @@ GUIDELINES: tuple[tuple[int, str, tuple[str, ...]], ...] = (
      ("model.d_downsample", "model.g_upsample")),
     (2, "Batchnorm in G and D", ("model.batchnorm",)),
     (3, "No fully connected hidden layers", ("model.fc_hidden",)),
-    (4, "ReLU in G with a tanh output", ("model.g_activation", "model.g_output")),
+    (4, "ReLU in G with a tanh output", ("model.g_activation", "model.g_output", "data.range")),
     (5, "LeakyReLU in D", ("model.d_activation", "model.leaky_slope")),
 )
 # Keys that differ between runs of one variant by design, so they are not part of a config diff.

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 from ganlab.config import GanlabConfig, config_to_dict
 from ganlab.config.load import Lines, flatten, read_yaml, validate
 from ganlab.config.messages import format_validation_error, nearest, quote
-from ganlab.errors import ConfigError
+from ganlab.errors import ConfigError, CrossFieldError
 from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
 
 BASELINE = "baseline"
@@ -286,7 +286,10 @@ def _check_override(base: dict[str, Any], source: str, line: int, who: str, key:
     memo = (key, json.dumps(value, sort_keys=True, default=str))
     if memo in checked:
         return
-    validate(base, source, None, {key: value}, override_origin=f"{where}: {who} sets")
+    try:
+        validate(base, source, None, {key: value}, override_origin=f"{where}: {who} sets")
+    except CrossFieldError:
+        return  # e.g. a sigmoid output needs data.range [0, 1]: the whole variant is validated next
     checked[memo] = None
 
 

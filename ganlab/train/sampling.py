@@ -9,6 +9,7 @@ same seed (and vice versa): common random numbers, which sharpen comparisons bet
 The trainer's sample grids, its periodic evaluation and its final metrics, and ``ganlab score RUN_DIR``
 all come through here, so they agree on three things:
 
+- G's output is mapped back from ``data.range`` to [-1, 1], the scale every metric reads;
 - z follows ``train.z_distribution`` (normal, uniform, or the run's one constant vector);
 - G runs in train mode (batch statistics, as it was trained) on a copy, so its BN buffers stay untouched,
   in chunks of ``CHUNK`` (chunking changes batch statistics, so it is fixed here, once);
@@ -24,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from ganlab.config import GanlabConfig
+from ganlab.data.range import from_data_range
 
 CHUNK = 1000  # samples per G forward pass; the periodic evaluation (<= 1000 by default) is one chunk
 # The roles, in spawn-key order; append new roles at the end so existing streams keep their numbers.
@@ -83,8 +85,9 @@ def generate(generator_net: nn.Module, z: Tensor) -> Tensor:
 def final_samples(generator_net: nn.Module, config: GanlabConfig, *, n: int | None = None,
                   seed: int | None = None, device: torch.device | str = "cpu") -> Tensor:
     """The samples a run's ``final_metrics`` are computed on: ``n`` (default ``diagnostics.final_samples``)
-    images ``(n, C, R, R)`` on the CPU, z from the final stream of ``seed`` (default the run's seed)."""
+    images ``(n, C, R, R)`` on the CPU, mapped back from ``data.range`` to [-1, 1], z from the final stream
+    of ``seed`` (default the run's seed)."""
     n = config.diagnostics.final_samples if n is None else n
     constant, _ = fixed_stream(config)
     z = draw_z(config, n, final_generator(config.seed if seed is None else seed), constant)
-    return generate(generator_net, z.to(device)).cpu()
+    return from_data_range(generate(generator_net, z.to(device)).cpu(), config.data.range)

@@ -35,16 +35,19 @@ def config(**overrides):
 )
 def test_every_option_combination_builds_with_the_right_shapes(choice, resolution, channels, batch):
     width = 16 if resolution <= 32 else 32
+    data_range = [0, 1] if choice["model.g_output"] == "sigmoid" else [-1, 1]
     cfg = config(**choice, **{"data.resolution": resolution, "data.channels": channels, "model.width": width,
-                              "model.nz": 8, "model.fc_width": 16})
+                              "model.nz": 8, "model.fc_width": 16, "data.range": data_range})
     G, D = build_generator(cfg), build_discriminator(cfg)
     with torch.no_grad():
         x = G(torch.randn(batch, 8) * 10)  # large z pushes outputs towards their bounds
         logits = D(x)
     assert x.shape == (batch, channels, resolution, resolution)
     assert logits.shape in ((batch,), (batch, 1))
-    if choice["model.g_output"] in ("tanh", "sigmoid"):
+    if choice["model.g_output"] == "tanh":
         assert x.min() >= -1 and x.max() <= 1
+    if choice["model.g_output"] == "sigmoid":  # a plain sigmoid: never negative
+        assert x.min() >= 0 and x.max() <= 1
 
 
 def count(module, kind):
