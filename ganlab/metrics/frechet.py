@@ -17,6 +17,7 @@ RIDGE_EPS = 1e-6
 # The root is accepted as real when its imaginary part is this small relative to its real part.
 IMAG_TOL = 1e-3
 SINGLE_THREAD_MAX_DIM = 512
+DEAD_VARIANCE = 1e-12  # a feature's variance below this share of the largest one counts as zero
 
 
 def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,8 +56,11 @@ def frechet_from_stats(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sig
         raise ValueError(f"mismatched statistics: means {mu1.shape}, {mu2.shape}; "
                          f"covariances {sigma1.shape}, {sigma2.shape}")
     # A feature with zero variance (e.g. a dead ReLU unit) makes the product singular for sure:
-    # add the ridge at once instead of computing a root that would be thrown away.
-    dead = min(np.diagonal(sigma1).min(), np.diagonal(sigma2).min()) <= 0.0
+    # add the ridge at once instead of computing a root that would be thrown away. "Zero" is relative
+    # to the largest variance: below DEAD_VARIANCE of it the product's root is round-off, and whether
+    # sqrtm flags it then depends on the order of the arguments, which made FD(a, b) != FD(b, a).
+    scale = max(float(np.diagonal(sigma1).max()), float(np.diagonal(sigma2).max()), 0.0)
+    dead = min(np.diagonal(sigma1).min(), np.diagonal(sigma2).min()) <= DEAD_VARIANCE * scale
     covmean, ok = (None, False) if dead or singular else _sqrtm(sigma1 @ sigma2)
     if not ok:
         ridge = eps * np.eye(len(mu1))

@@ -41,7 +41,9 @@ class VariantCost:
 
 
 def step_flops(config: GanlabConfig) -> float:
-    """FLOPs of one training step of ``config``'s G and D (forward and backward), on the meta device."""
+    """FLOPs of one training step of ``config``'s G and D, on the meta device, as ``Trainer.step`` runs it:
+    per D update a G forward and D on real and fake images, then G's update reuses the last fake with
+    D's weights frozen (matrix products and convolutions; elementwise work is not counted)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -57,7 +59,8 @@ def step_flops(config: GanlabConfig) -> float:
             for _ in range(config.train.n_critic):
                 fake = G(torch.empty(bs, config.model.nz))
                 loss.d(D(real).view(-1), D(fake.detach()).view(-1)).backward()
-            loss.g(D(G(torch.empty(bs, config.model.nz))).view(-1)).backward()
+            D.requires_grad_(False)
+            loss.g(D(fake).view(-1)).backward()
     return float(counter.get_total_flops())
 
 
@@ -135,7 +138,8 @@ def estimate_lines(tasks: Sequence[RunTask], workers: int, threads: int, on_cpu:
              "`ganlab train --set train.steps=100` on the GPU)"]
     if not on_cpu:
         return lines
-    if any(c.step_s is None for c in costs.values()):
+    step_s = {v: c.step_s for v, c in costs.items() if c.step_s is not None}
+    if len(step_s) < len(costs):
         lines.append("time on this CPU: not measured (one step of this size would take too long here)")
         return lines
     first = next(iter(configs.values()))
@@ -147,15 +151,14 @@ def estimate_lines(tasks: Sequence[RunTask], workers: int, threads: int, on_cpu:
     for t in tasks:
         config = configs[t.variant]
         evals = config.train.steps // diag.eval_every if diag.enabled and diag.eval_every else 0
-        per_run.append(start + config.train.steps * costs[t.variant].step_s + evals * (cheap or 0.0) + (final or 0.0))
+        per_run.append(start + config.train.steps * step_s[t.variant] + evals * (cheap or 0.0) + (final or 0.0))
     wall = makespan(per_run, workers)
-    slowest = max(costs.values(), key=lambda c: c.step_s or 0.0)
-    fastest = min(costs.values(), key=lambda c: c.step_s or 0.0)
+    slowest, fastest = max(step_s, key=step_s.__getitem__), min(step_s, key=step_s.__getitem__)
     lines.append(
         f"time on this CPU: about {_human(wall)} of wall time for {len(tasks)} runs on {workers} worker(s) x "
         f"{threads} thread(s), if every run goes the full length (early stops shorten it); measured here: "
-        f"{1000 * fastest.step_s:.0f}-{1000 * slowest.step_s:.0f} ms per step ({fastest.variant} to "  # type: ignore[operator]
-        f"{slowest.variant}), {start:.1f} s worker start-up"
+        f"{1000 * step_s[fastest]:.0f}-{1000 * step_s[slowest]:.0f} ms per step ({fastest} to "
+        f"{slowest}), {start:.1f} s worker start-up"
         + (f", {final:.1f} s final evaluation of {diag.final_samples} samples" if final else ""))
     if cheap is None or final is None:
         lines.append("  evaluation not included: the digit classifier is not cached yet; the first run "

@@ -28,6 +28,9 @@ from ganlab.config import GanlabConfig
 from ganlab.data.range import from_data_range
 
 CHUNK = 1000  # samples per G forward pass; the periodic evaluation (<= 1000 by default) is one chunk
+# The trainer's layout (a measured speed lever, docs/performance.md). G runs in it everywhere it samples:
+# kernels differ between layouts in the last bits, and `score` must reproduce `final_metrics` exactly.
+MEMORY_FORMAT = torch.channels_last
 # The roles, in spawn-key order; append new roles at the end so existing streams keep their numbers.
 STREAMS = ("g_init", "d_init", "data", "train_z", "fixed_z", "final_z", "eval_real")
 # Part of every run id (``ganlab.train.rundir``): runs drawn from older streams are retrained, not reused.
@@ -78,7 +81,7 @@ def draw_z(config: GanlabConfig, n: int, generator: torch.Generator, constant: T
 @torch.no_grad()
 def generate(generator_net: nn.Module, z: Tensor) -> Tensor:
     """G(z) ``(N, C, R, R)``, float, in G's output range, in train mode on a copy of G, ``CHUNK`` at a time."""
-    net = copy.deepcopy(generator_net).train()
+    net = copy.deepcopy(generator_net).train().to(memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]  # torch stubs lack memory_format
     return torch.cat([net(z[i : i + CHUNK]).float() for i in range(0, len(z), CHUNK)])
 
 

@@ -22,7 +22,7 @@ from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
 from ganlab.schema import LOG_COLUMNS, METRICS_FILE, STEP_VALUES
-from ganlab.train.sampling import draw_z, fixed_stream, generate, stream, stream_seed
+from ganlab.train.sampling import MEMORY_FORMAT, draw_z, fixed_stream, generate, stream, stream_seed
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
@@ -53,10 +53,11 @@ class Trainer:
         t = config.train
         # G and D are initialised from streams of their own: a change to one leaves the other's weights.
         # channels_last and the fused Adam step are the two measured speed levers (docs/performance.md).
+        self.memory_format = MEMORY_FORMAT
         torch.manual_seed(stream_seed(config.seed, "g_init"))
-        self.G = build_generator(config).to(device, memory_format=torch.channels_last)
+        self.G = build_generator(config).to(device, memory_format=self.memory_format)  # type: ignore[call-overload]
         torch.manual_seed(stream_seed(config.seed, "d_init"))
-        self.D = build_discriminator(config).to(device, memory_format=torch.channels_last)
+        self.D = build_discriminator(config).to(device, memory_format=self.memory_format)  # type: ignore[call-overload]
         fused = device.type in ("cpu", "cuda")
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=fused)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=fused)
@@ -81,7 +82,7 @@ class Trainer:
         bs = self.config.train.batch_size
         for _ in range(self.config.train.n_critic):
             real = self.dataset.sample(bs, self.data_gen)[0].to(self.device, non_blocking=True)
-            real = to_data_range(real, self.config.data.range).contiguous(memory_format=torch.channels_last)
+            real = to_data_range(real, self.config.data.range).contiguous(memory_format=self.memory_format)
             fake = self.G(self.sample_z(bs))
             self.opt_d.zero_grad(set_to_none=True)
             real_logits = self.D(real).view(-1)

@@ -53,7 +53,8 @@ def test_grids_evaluation_and_final_samples_read_g_mapped_back_to_minus_one_one(
     raw = generate(tr.G, tr.fixed_z)  # (N, C, R, R) in (0, 1)
     assert raw.min() > 0.0
     torch.testing.assert_close(tr.images(tr.fixed_z), raw * 2 - 1)
-    config = tr.config.model_copy(update={"diagnostics": tr.config.diagnostics.model_copy(update={"final_samples": 50})})
+    diagnostics = tr.config.diagnostics.model_copy(update={"final_samples": 50})
+    config = tr.config.model_copy(update={"diagnostics": diagnostics})
     constant, _ = fixed_stream(config)
     z = draw_z(config, 50, final_generator(config.seed), constant)
     torch.testing.assert_close(final_samples(tr.G, config), generate(tr.G, z) * 2 - 1)
@@ -74,3 +75,18 @@ def test_a_sigmoid_on_minus_one_one_data_or_another_range_is_one_line_error(over
 def test_tanh_on_zero_one_data_is_allowed():
     config = apply_overrides(GanlabConfig(), {"data.range": [0, 1]})
     assert config.data.range == (0.0, 1.0) and config.model.g_output == "tanh"
+
+
+def test_a_sweep_variant_may_pair_sigmoid_with_zero_one_data_but_not_leave_it_out(tmp_path):
+    from ganlab.sweep.spec import load_sweep_spec
+    from tests.sweep.helpers import tiny_sweep, write_sweep
+
+    paired = {"model.g_output": "sigmoid", "data.range": [0, 1]}
+    sweep = load_sweep_spec(write_sweep(tmp_path / "ok.yaml", tiny_sweep(variants={"sig": paired})))
+    assert sweep.configs["sig"].data.range == (0.0, 1.0)
+    bad = write_sweep(tmp_path / "bad.yaml", tiny_sweep(variants={"sig": {"model.g_output": "sigmoid"}}))
+    with pytest.raises(ConfigError) as error:
+        load_sweep_spec(bad)
+    message = str(error.value)
+    assert "bad.yaml" in message and "variant 'sig'" in message and "data.range: [0, 1]" in message
+    assert "\n" not in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -83,6 +83,24 @@ feature_sets = arrays(np.float64, st.tuples(st.integers(5, 40), st.integers(1, 6
 
 @settings(max_examples=40, deadline=None)
 @given(feature_sets, feature_sets)
+@example(
+    a=np.array([[0., 0., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 0.]]),
+    b=np.array([[9.99999972e-10],
+           [0.00000000e+00],
+           [9.99999972e-10],
+           [9.99999972e-10],
+           [9.99999972e-10]]),
+).via("discovered failure: a feature with variance ~1e-19 took the ridge in one order only")
 def test_symmetric_and_non_negative(a, b):
     if a.shape[1] != b.shape[1]:
         b = np.resize(b, (len(b), a.shape[1]))

@@ -35,7 +35,7 @@ def subprocess_env() -> dict[str, str]:
 def resume_sweep(tmp_path: Path) -> Path:
     """3 variants x 2 seeds of 40 steps, a checkpoint every 5: long enough to be killed mid-run."""
     data = tiny_sweep(name="resume", seeds=2, variants={"no-bn": {"model.batchnorm": "none"},
-                                                       "sigmoid": {"model.g_output": "sigmoid"}})
+                                                       "sigmoid": {"model.g_output": "sigmoid", "data.range": [0, 1]}})
     data["base"]["train"].update(steps=40, checkpoint_every=5)
     return write_sweep(tmp_path / "resume.yaml", data)
 
