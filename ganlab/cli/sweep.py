@@ -36,10 +36,13 @@ def register(app: typer.Typer) -> None:
         spec = load_sweep_spec(file, parse_set_args(set_ or []))
         root = out if out is not None else Path(DEFAULT_OUT)
         if dry_run:
+            from ganlab.sweep.runner import finished_info
+
             tasks = plan_runs(spec, root.absolute() / spec.name)
-            typer.echo(dry_run_table(spec, tasks))
+            done = {t.run_id for t in tasks if finished_info(t)}
+            typer.echo(dry_run_table(spec, tasks, done))
             typer.echo(design_text(spec))
-            typer.echo(estimate_text(spec, tasks, workers))
+            typer.echo(estimate_text(spec, [t for t in tasks if t.run_id not in done], workers))
             return
         try:
             if spec.analysis.sequential is not None:
@@ -71,17 +74,15 @@ def report_path(name: str, out: Path | None) -> Path:
     return (Path("reports") if out is None else out / "reports") / f"{name}.html"
 
 
-def dry_run_table(spec: object, tasks: list) -> str:
+def dry_run_table(spec: object, tasks: list, done: set[str]) -> str:
     """Plain aligned columns: variant, seed, run_id, status (done/to run), overrides."""
     import json
-
-    from ganlab.sweep.runner import finished_info
 
     header = ("variant", "seed", "run_id", "status", "overrides")
     from ganlab.errors import escape
 
     # Escaped: a grid value (a data.path, say) may hold control characters that would drive the terminal.
-    rows = [(escape(t.variant), str(t.seed), t.run_id, "done" if finished_info(t) else "to run",
+    rows = [(escape(t.variant), str(t.seed), t.run_id, "done" if t.run_id in done else "to run",
              escape(json.dumps(t.overrides)) if t.overrides else "(base)") for t in tasks]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in [header, *rows]]
@@ -94,17 +95,19 @@ def dry_run_table(spec: object, tasks: list) -> str:
     return "\n".join(lines)
 
 
-def estimate_text(spec: object, tasks: list, workers: int | None) -> str:
+def estimate_text(spec: object, todo: list, workers: int | None) -> str:
     """The time estimate of the runs still to train (``ganlab.sweep.estimate``)."""
+    from ganlab.errors import ConfigError
     from ganlab.sweep.estimate import estimate_lines
-    from ganlab.sweep.options import default_workers, gpu_count, threads_per_worker
-    from ganlab.sweep.runner import finished_info
+    from ganlab.sweep.options import default_workers, threads_per_worker
+    from ganlab.train.device import resolve_device
 
-    todo = [t for t in tasks if not finished_info(t)]
     if not todo:
         return "time estimate: nothing left to train"
-    device = spec.base.train.device  # type: ignore[attr-defined]
-    on_cpu = device == "cpu" or (device == "auto" and gpu_count() == 0)
+    try:
+        on_cpu = resolve_device(spec.base.train.device).type == "cpu"  # type: ignore[attr-defined]
+    except ConfigError:  # e.g. cuda asked for on a machine without one: planning a GPU sweep here
+        on_cpu = False
     n_gpus = 0 if on_cpu else None
     n_workers = workers or spec.workers or default_workers(  # type: ignore[attr-defined]
         len(todo), spec.runs_per_gpu, n_gpus)  # type: ignore[attr-defined]

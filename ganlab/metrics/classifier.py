@@ -229,6 +229,11 @@ def held_out_accuracy(ensemble: DigitEnsemble) -> dict[str, float]:
 _LOADED: dict[str, DigitEnsemble] = {}
 
 
+def cache_path(key: str | None = None) -> Path:
+    """Where the trained ensemble of ``key`` (default: this code's ``cache_key()``) is cached."""
+    return cache_dir() / f"digit-classifier-{key or cache_key()}.pt"
+
+
 def digit_classifier() -> DigitEnsemble:
     """The trained ensemble in eval mode: from this process's memory, else the disk cache, else trained.
 
@@ -237,7 +242,7 @@ def digit_classifier() -> DigitEnsemble:
     key = cache_key()
     if key in _LOADED:
         return _LOADED[key]
-    path = cache_dir() / f"digit-classifier-{key}.pt"
+    path = cache_path(key)
     net = DigitEnsemble()
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)

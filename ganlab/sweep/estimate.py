@@ -19,10 +19,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ganlab.config import GanlabConfig
 from ganlab.sweep.task import RunTask
+
+if TYPE_CHECKING:
+    from ganlab.data import ImageDataset
 
 # Sustained dense FP32/TF32 rate a DCGAN's small convolutions get on one datacenter GPU: about a third
 # of an A100's TF32 peak. An assumption for planning; `ganlab train` on the GPU measures the real rate.
@@ -31,13 +34,6 @@ WARM_UP_STEPS = 3  # the first steps choose and cache the convolution kernels
 TIMED_STEPS = 10  # after the warm-up; none when a warm-up step is slower than SLOW_STEP_S
 SLOW_STEP_S = 1.0
 MAX_CPU_MEASURE_FLOPS = 2e11  # a step above this (the 64x64 study) would take too long to time on a CPU
-
-
-@dataclass(frozen=True)
-class VariantCost:
-    variant: str
-    step_flops: float  # one training step (n_critic D updates and one G update)
-    step_s: float | None  # measured seconds per step on this CPU; None when not measured
 
 
 def step_flops(config: GanlabConfig) -> float:
@@ -64,17 +60,16 @@ def step_flops(config: GanlabConfig) -> float:
     return float(counter.get_total_flops())
 
 
-def measure_step_seconds(config: GanlabConfig, threads: int) -> float:
+def measure_step_seconds(config: GanlabConfig, dataset: ImageDataset, threads: int) -> float:
     """Seconds per training step of ``config`` on this CPU with ``threads`` torch threads."""
     import torch
 
-    from ganlab.data import build_dataset
     from ganlab.train.trainer import Trainer
 
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        trainer = Trainer(config, build_dataset(config.data), torch.device("cpu"))
+        trainer = Trainer(config, dataset, torch.device("cpu"))
         start = time.perf_counter()
         for _ in range(WARM_UP_STEPS):
             trainer.step()
@@ -89,18 +84,16 @@ def measure_step_seconds(config: GanlabConfig, threads: int) -> float:
         torch.set_num_threads(previous)
 
 
-def measure_eval_seconds(config: GanlabConfig, n: int, full: bool) -> float | None:
-    """Seconds ``evaluate`` takes on ``n`` images of the run's data; None when that would train a classifier."""
-    from ganlab.data import build_dataset
-    from ganlab.metrics.classifier import cache_dir, cache_key
-
-    dataset = build_dataset(config.data)
-    if dataset.n_modes is not None and dataset.name in ("stacked-digits", "digits") and \
-            not (cache_dir() / f"digit-classifier-{cache_key()}.pt").is_file():
-        return None
+def measure_eval_seconds(dataset: ImageDataset, n: int, full: bool) -> float | None:
+    """Seconds ``evaluate`` takes on ``n`` images of ``dataset``; None when that would train a classifier."""
     import torch
 
     from ganlab.metrics import evaluate
+    from ganlab.metrics.classifier import cache_path
+    from ganlab.metrics.features import digit_reading, reader_for
+
+    if reader_for(dataset.name) is digit_reading and not cache_path().is_file():
+        return None
 
     images, _ = dataset.sample(n, torch.Generator().manual_seed(0))
     start = time.perf_counter()
@@ -126,26 +119,25 @@ def makespan(durations: Sequence[float], workers: int) -> float:
 def estimate_lines(tasks: Sequence[RunTask], workers: int, threads: int, on_cpu: bool) -> list[str]:
     """The dry run's time estimate: measured CPU wall time (when ``on_cpu``) and the FLOP count."""
     configs = {t.variant: GanlabConfig.model_validate(t.config) for t in tasks}
-    costs = {}
-    for variant, config in configs.items():
-        flops = step_flops(config)
-        measure = on_cpu and flops <= MAX_CPU_MEASURE_FLOPS
-        costs[variant] = VariantCost(variant, flops, measure_step_seconds(config, threads) if measure else None)
-    total_flops = sum(costs[t.variant].step_flops * configs[t.variant].train.steps for t in tasks)
+    flops = {v: step_flops(config) for v, config in configs.items()}
+    total_flops = sum(flops[t.variant] * configs[t.variant].train.steps for t in tasks)
     lines = [f"compute: {total_flops / 1e15:.3g} PFLOP in training steps (counted); at an assumed sustained "
              f"{GPU_TFLOPS:g} TFLOP/s on one GPU that is about {_human(total_flops / (GPU_TFLOPS * 1e12))} of "
              "training, evaluation not included (an assumption, not a measurement: time a short "
              "`ganlab train --set train.steps=100` on the GPU)"]
     if not on_cpu:
         return lines
-    step_s = {v: c.step_s for v, c in costs.items() if c.step_s is not None}
-    if len(step_s) < len(costs):
+    if max(flops.values()) > MAX_CPU_MEASURE_FLOPS:
         lines.append("time on this CPU: not measured (one step of this size would take too long here)")
         return lines
+    from ganlab.data import build_dataset
+
+    datasets = {config.data: build_dataset(config.data) for config in configs.values()}  # usually one
+    step_s = {v: measure_step_seconds(config, datasets[config.data], threads) for v, config in configs.items()}
     first = next(iter(configs.values()))
-    diag = first.diagnostics
-    cheap = measure_eval_seconds(first, diag.eval_samples, full=False) if diag.enabled and diag.eval_every else 0.0
-    final = measure_eval_seconds(first, diag.final_samples, full=True) if diag.enabled else 0.0
+    diag, dataset = first.diagnostics, datasets[first.data]
+    cheap = measure_eval_seconds(dataset, diag.eval_samples, full=False) if diag.enabled and diag.eval_every else 0.0
+    final = measure_eval_seconds(dataset, diag.final_samples, full=True) if diag.enabled else 0.0
     start = worker_start_seconds()
     per_run = []
     for t in tasks:

@@ -52,8 +52,8 @@ def test_makespan_is_at_most_4_3_of_the_best_packing_and_never_below_it(duration
 def test_estimate_lines_add_up_the_measured_parts(tmp_path, monkeypatch):
     sweep = load_sweep_spec(write_sweep(tmp_path / "s.yaml", tiny_sweep(seeds=2)))
     tasks = plan_runs(sweep, tmp_path / "out")
-    monkeypatch.setattr(estimate, "measure_step_seconds", lambda config, threads: 0.01)
-    monkeypatch.setattr(estimate, "measure_eval_seconds", lambda config, n, full: 2.0 if full else 0.5)
+    monkeypatch.setattr(estimate, "measure_step_seconds", lambda config, dataset, threads: 0.01)
+    monkeypatch.setattr(estimate, "measure_eval_seconds", lambda dataset, n, full: 2.0 if full else 0.5)
     monkeypatch.setattr(estimate, "worker_start_seconds", lambda: 1.0)
     config = GanlabConfig.model_validate(tasks[0].config)
     steps, diag = config.train.steps, config.diagnostics
