@@ -6,6 +6,7 @@ is 127.0.0.1; the cluster's processes are found by their process session and sto
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,17 +181,22 @@ def test_missing_ray_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> Non
 # ---- a two-node cluster on this machine ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports: every socket stays bound until all are picked, so the OS cannot hand one out twice."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
-def node_ports() -> list[str]:
-    """Every per-node port picked free, so two nodes (and other Ray users) on one machine never collide."""
-    flags = ("--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
-             "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port")
-    return [arg for flag in flags for arg in (flag, str(free_port()))]
+NODE_PORT_FLAGS = ("--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
+                   "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port")
+
+
+def node_ports(ports: list[int]) -> list[str]:
+    """Every per-node port given, so two nodes (and other Ray users) on one machine never collide."""
+    return [arg for flag, port in zip(NODE_PORT_FLAGS, ports, strict=True) for arg in (flag, str(port))]
 
 
 def session_pids(sids: set[int]) -> list[int]:
@@ -203,6 +209,40 @@ def session_pids(sids: set[int]) -> list[int]:
             except OSError:
                 continue
     return pids
+
+
+NODE_START_S = 180  # generous: a slow CI machine, not a broken cluster, is what this waits out
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def alive_nodes(address: str) -> int:
+    """How many nodes the cluster reports alive; 0 while the driver cannot connect yet."""
+    try:
+        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+    except ConnectionError:
+        return 0
+    try:
+        return len([n for n in ray.nodes() if n["Alive"]])
+    finally:
+        ray.shutdown()
+
+
+def wait_for(ready: Callable[[], bool], seconds: float, what: str,
+             procs: list[subprocess.Popen[bytes]], temps: list[str]) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        logs = [Path(t) / "ray-start.log" for t in temps]
+        tails = " | ".join(log.read_text(errors="replace")[-400:] for log in logs if log.exists())
+        assert all(p.poll() is None for p in procs), f"`ray start` exited before {what}: {tails}"
+        assert time.monotonic() < deadline, f"no {what} within {seconds} s: {tails}"
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="class")
@@ -220,30 +260,32 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     (modules / "ganlab_ray_crash.py").write_text(CRASH_MODULE)
     temps = [tempfile.mkdtemp(prefix=f"gl-{name}-", dir="/tmp") for name in ("head", "node")]
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled", PYTHONPATH=str(modules))
-    port = free_port()
+    # All at once: ports picked one by one can repeat (a released port is often the next one handed
+    # out), and a node given the same port twice exits at start.
+    port, client_port, *ports = free_ports(2 + 2 * len(NODE_PORT_FLAGS))
     address = f"127.0.0.1:{port}"
     common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats", "--block"]
     commands = [
         ["ray", "start", "--head", f"--port={port}", f"--temp-dir={temps[0]}", "--include-dashboard=false",
-         f"--ray-client-server-port={free_port()}", *common, *node_ports()],
-        ["ray", "start", f"--address={address}", f"--temp-dir={temps[1]}", *common, *node_ports()],
+         f"--ray-client-server-port={client_port}", *common, *node_ports(ports[:len(NODE_PORT_FLAGS)])],
+        ["ray", "start", f"--address={address}", f"--temp-dir={temps[1]}", *common,
+         *node_ports(ports[len(NODE_PORT_FLAGS):])],
     ]
     procs: list[subprocess.Popen[bytes]] = []
+
+    def start(command: list[str], temp: str) -> None:
+        (Path(temp) / "tmp").mkdir()  # the node's TMPDIR: what a dead worker leaves is removed with it
+        with open(Path(temp) / "ray-start.log", "wb") as log:
+            procs.append(subprocess.Popen(command, env={**env, "TMPDIR": str(Path(temp) / "tmp")}, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True))
+
     try:
-        for command, temp in zip(commands, temps, strict=True):
-            (Path(temp) / "tmp").mkdir()  # the node's TMPDIR: what a dead worker leaves is removed with it
-            with open(Path(temp) / "ray-start.log", "wb") as log:
-                procs.append(subprocess.Popen(command, env={**env, "TMPDIR": str(Path(temp) / "tmp")}, stdout=log,
-                                              stderr=subprocess.STDOUT, start_new_session=True))
-        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
-        try:
-            deadline = time.monotonic() + 90
-            while len([n for n in ray.nodes() if n["Alive"]]) < 2:
-                assert time.monotonic() < deadline, "the second Ray node did not join within 90 s"
-                assert all(p.poll() is None for p in procs), "`ray start` exited; see its ray-start.log"
-                time.sleep(0.5)
-        finally:
-            ray.shutdown()
+        # The head first, and only once its GCS answers: on a loaded machine it can take longer to come up
+        # than a joining node or ray.init (about 20 s of retries) will wait for it.
+        start(commands[0], temps[0])
+        wait_for(lambda: port_open(port), NODE_START_S, "the head's GCS port", procs, temps)
+        start(commands[1], temps[1])
+        wait_for(lambda: alive_nodes(address) >= 2, NODE_START_S, "two live Ray nodes", procs, temps)
         yield {"address": address, "temps": temps}
     finally:
         if ray.is_initialized():
