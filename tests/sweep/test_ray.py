@@ -178,6 +178,22 @@ def test_missing_ray_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> Non
         ray_backend.run([], SweepOptions(sweep_dir="/nonexistent", backend="ray"), print)
 
 
+def test_an_address_where_nothing_answers_is_a_one_line_error_at_once() -> None:
+    (port,) = free_ports(1)  # nothing listens there; ray.init would retry it for ~14 minutes
+    started = time.monotonic()
+    with pytest.raises(GanlabError, match=rf"^could not connect to the Ray cluster at '127.0.0.1:{port}' "
+                                          rf"\(nothing answers at 127.0.0.1:{port}: .+\); pass --ray-address "):
+        ray_backend.connect(ray, SweepOptions(sweep_dir="/nonexistent", backend="ray",
+                                              ray_address=f"127.0.0.1:{port}"))
+    assert time.monotonic() - started < ray_backend.CONNECT_TIMEOUT_S
+    assert not ray.is_initialized()
+
+
+@pytest.mark.parametrize("address", [None, "auto", "local", "not-an-address", "ray://host"])
+def test_only_an_explicit_host_and_port_is_probed(address: str | None) -> None:
+    assert ray_backend.unreachable_reason(address) is None
+
+
 # ---- a two-node cluster on this machine ---------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import io
 import math
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
@@ -135,6 +136,26 @@ def remote_run(task: RunTask, resume: bytes | None, threads: int) -> dict[str, A
 # ---- the driver ---------------------------------------------------------------------------------------
 
 
+CONNECT_TIMEOUT_S = 10.0
+
+
+def unreachable_reason(address: str | None) -> str | None:
+    """Why nothing answers at a ``HOST:PORT`` (or ``ray://HOST:PORT``) address; None if it answers.
+
+    Only an explicit host and port are checked; None, "auto" and "local" are Ray's to resolve.
+    """
+    if not address or address in ("auto", "local"):
+        return None
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return None  # not HOST:PORT: ray.init says what it accepts
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        return f"nothing answers at {host}:{port}: {err.strerror or type(err).__name__}"
+    return None
+
+
 def connect(ray: Any, options: SweepOptions) -> bool:
     """Join ``options.ray_address`` (or start a local Ray); True when this call made the connection.
 
@@ -142,6 +163,11 @@ def connect(ray: Any, options: SweepOptions) -> bool:
     """
     if ray.is_initialized():
         return False
+    unreachable = unreachable_reason(options.ray_address)
+    if unreachable is not None:  # ray.init would retry a dead address for ~14 minutes before it says so
+        raise GanlabError(f"could not connect to the Ray cluster at {options.ray_address!r} ({unreachable}); "
+                          "pass --ray-address HOST:PORT of a running head node (`ray start --head`), "
+                          "or ray://HOST:10001, or leave it out for a local Ray")
     try:
         ray.init(address=options.ray_address, runtime_env=runtime_env(), log_to_driver=False,
                  logging_level="WARNING")
