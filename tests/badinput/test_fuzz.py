@@ -9,9 +9,11 @@ only a ``GanlabError`` may escape. Each example must finish within ``DEADLINE``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,11 +83,13 @@ def _raw(text: str) -> st.SearchStrategy[bytes]:
     )
 
 
-def _file(content: str | bytes) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="ganlab-fuzz-"))
-    path = folder / "file.yaml"
-    path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return path
+@contextlib.contextmanager
+def _file(content: str | bytes) -> Iterator[Path]:
+    """The content as ``file.yaml`` in a fresh folder, removed afterwards (hypothesis runs thousands)."""
+    with tempfile.TemporaryDirectory(prefix="ganlab-fuzz-") as folder:
+        path = Path(folder) / "file.yaml"
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        yield path
 
 
 def _check_cli(*argv: object) -> None:
@@ -97,14 +101,15 @@ def _check_cli(*argv: object) -> None:
 @FUZZ
 @given(st.one_of(mutated(RUN_CONFIG), _raw(RUN_CONFIG)))
 def test_fuzz_run_config(content: str | bytes) -> None:
-    _check_cli("train", _file(content), "--dry-run")
+    with _file(content) as path:
+        _check_cli("train", path, "--dry-run")
 
 
 @FUZZ
 @given(st.one_of(mutated(SWEEP), _raw(SWEEP)))
 def test_fuzz_sweep_file(content: str | bytes) -> None:
-    path = _file(content)
-    _check_cli("sweep", path, "--dry-run", "--out", path.parent / "out")
+    with _file(content) as path:
+        _check_cli("sweep", path, "--dry-run", "--out", path.parent / "out")
 
 
 @FUZZ
@@ -112,8 +117,9 @@ def test_fuzz_sweep_file(content: str | bytes) -> None:
 def test_fuzz_check_file(content: str | bytes) -> None:
     from ganlab.check.spec import load_check
 
-    try:
-        load_check(_file(content))
-    except GanlabError as err:
-        line = str(err)
-        assert "\n" not in line and line.isprintable() and len(line) <= MAX_LINE, line
+    with _file(content) as path:
+        try:
+            load_check(path)
+        except GanlabError as err:
+            line = str(err)
+            assert "\n" not in line and line.isprintable() and len(line) <= MAX_LINE, line
