@@ -4,7 +4,11 @@ The loss is smoothed (centred mean over ``oscillation_smooth`` steps, which remo
 noise). An *excursion* is a stretch where the smoothed loss is more than ``amplitude / 2`` of its
 level above (or below) *both* the median of the half window before it and the median of the half
 window after it (``oscillation_window`` in all). ``oscillation_swings`` excursions that alternate
-up/down, each starting within half a window of the end of the last, are an oscillation.
+up/down, each starting within half a window of the end of the last, are an oscillation, if G's side
+shows it: where the log has periodic evaluation, ``eval_modes`` or ``eval_diversity`` must fall below
+``oscillation_eval_drop`` x its best before the onset while the losses swing. D and G trading the
+lead while G keeps improving is how healthy GAN training looks (a healthy width-128 baseline's
+loss_d swung 0.08-2.1 four times while its modes rose from 358 to 402).
 
 Why this shape: a drift is above the past and below the future, so never an excursion; a flat
 stretch before the swings start is level with its past (a single centred line would be pulled by
@@ -29,6 +33,33 @@ if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
 
 COLUMNS = ("loss_d", "loss_g")
+EVAL_SIGNALS = ("eval_modes", "eval_diversity")  # G's side: the modes its samples cover, how spread they are
+
+
+def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> dict[str, tuple[float, float]] | None:
+    """What G's periodic evaluation did over an oscillation from ``onset`` to ``until``.
+
+    None when the log cannot tell (no signal of ``EVAL_SIGNALS`` has a value at or before the onset
+    and one after it, up to ``until``). Otherwise ``{column: (best at or before the onset, lowest
+    after it)}`` for the signals whose lowest value fell below ``drop`` x that best; ``{}`` means
+    G's evaluation held.
+    """
+    steps = log["step"].to_numpy()
+    told, fell = False, {}
+    for column in EVAL_SIGNALS:
+        if column not in log.columns:
+            continue
+        values = log[column].to_numpy(dtype=np.float64)
+        known = np.isfinite(values)
+        before = values[known & (steps <= onset)]
+        during = values[known & (steps > onset) & (steps <= until)]
+        if len(before) == 0 or len(during) == 0 or before.max() <= 0:
+            continue
+        told = True
+        best, lowest = float(before.max()), float(during.min())
+        if lowest < drop * best:
+            fell[column] = (best, lowest)
+    return fell if told else None
 
 
 def excursions(state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,6 +130,9 @@ def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float
         if len(members) < config.oscillation_swings:
             continue
         first, last = int(firsts[members[0]]), int(lasts[members[-1]])
+        fell = evaluation_fall(log, onset, int(steps[last]), config.oscillation_eval_drop)
+        if fell == {}:
+            continue  # G's samples kept their modes and spread: the players trading the lead, not instability
         part = slice(first, last + 1)
         swing = float(np.nanmax(smooth.iloc[part]) - np.nanmin(smooth.iloc[part]))
         period = 2 * float(np.mean(np.diff(steps[firsts[members]])))
@@ -111,10 +145,15 @@ def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float
             "period": period,
             "until": int(steps[last]),
         }
+        for signal, (best, lowest) in (fell or {}).items():
+            evidence[f"{signal}_best_before"] = best
+            evidence[f"{signal}_lowest"] = lowest
+        g_side = ("; G's evaluation was not logged" if fell is None else "; meanwhile " + ", ".join(
+            f"{signal} fell from {best:.3g} to {lowest:.3g}" for signal, (best, lowest) in fell.items()))
         message = (
             f"{column} oscillates from step {onset} to {int(steps[last])}: {len(members)} swings "
-            f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps; lower the learning rates "
-            "or beta1, or balance D and G"
+            f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps{g_side}; lower the learning "
+            "rates or beta1, or balance D and G"
         )
         events.append(Event("oscillation", onset, WARNING, evidence, message))
     return events

@@ -158,6 +158,28 @@ def test_oscillation_found_near_onset(shape, at, period, amplitude) -> None:
     assert_found(detect(log, CONFIG), "oscillation", k, shape, "warning")
 
 
+@settings(PROPERTY, max_examples=30)
+@given(
+    shape=shapes.filter(lambda s: s.steps >= 600 and (s.modes_total is not None or s.features)),
+    at=st.floats(0.1, 0.5),
+    period=st.floats(50.0, 200.0),
+    amplitude=st.floats(0.6, 1.0),
+)
+def test_losses_swinging_while_g_keeps_improving_is_not_oscillation(shape, at, period, amplitude) -> None:
+    """The same swings as above, but G's periodic evaluation never falls (each eval at least its best so
+    far): D and G trading the lead while G keeps improving."""
+    k = logged_step(shape, at)
+    if shape.steps - k < 3 * period:
+        k = logged_step(shape, (shape.steps - 3 * period) / shape.steps)
+    log = inject_oscillation(healthy(shape), k, period, amplitude, dip=None)
+    for column in ("eval_modes", "eval_diversity"):
+        if column in log.columns:
+            log[column] = log[column].cummax()  # NaN rows (no eval) stay NaN
+    assert [e for e in detect(log, CONFIG) if e.kind == "oscillation"] == []
+    without_evals = log.drop(columns=[c for c in log.columns if c.startswith("eval_")])
+    assert "oscillation" in {e.kind for e in detect(without_evals, CONFIG)}  # the losses alone would say so
+
+
 @settings(PROPERTY, max_examples=40)
 @given(
     shape=st.builds(Shape, steps=st.integers(1200, 3000), log_every=st.sampled_from([1, 2, 5]),

@@ -182,9 +182,21 @@ def inject_collapse(log: pd.DataFrame, k: int, full: bool, rng: np.random.Genera
     return log
 
 
-def inject_oscillation(log: pd.DataFrame, k: int, period: float, amplitude: float) -> pd.DataFrame:
-    """From step k, loss_d and loss_g swing in anti-phase by ``amplitude`` x their level."""
+def inject_oscillation(log: pd.DataFrame, k: int, period: float, amplitude: float,
+                       dip: float | None = 0.6) -> pd.DataFrame:
+    """From step k, loss_d and loss_g swing in anti-phase by ``amplitude`` x their level.
+
+    ``dip``: G's evaluation swings too (the corpus's 10x-lr run lost 37% of its diversity while its
+    losses swung): every other eval after k reads ``dip`` x its value (eval_modes, eval_diversity).
+    Alternate evals, so mode_collapse (which needs every eval of a window low) stays silent. None
+    leaves G's evaluation as it was: the losses trade the lead while G keeps improving.
+    """
     log = log.copy()
+    if dip is not None:
+        for column in ("eval_modes", "eval_diversity"):
+            if column in log.columns:
+                after = np.flatnonzero(log[column].notna().to_numpy() & (log["step"].to_numpy() > k))
+                log.loc[log.index[after[::2]], column] *= dip
     s = log["step"].to_numpy()
     wave = np.where(s >= k, np.sin(2 * np.pi * (s - k) / period), 0.0)
     level_d = log["loss_d"].median()
