@@ -39,13 +39,15 @@ EVAL_SIGNALS = ("eval_modes", "eval_diversity")  # G's side: the modes its sampl
 def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> dict[str, tuple[float, float]] | None:
     """What G's periodic evaluation did over an oscillation from ``onset`` to ``until``.
 
-    None when the log cannot tell (no signal of ``EVAL_SIGNALS`` has a value at or before the onset
-    and one after it, up to ``until``). Otherwise ``{column: (best at or before the onset, lowest
-    after it)}`` for the signals whose lowest value fell below ``drop`` x that best; ``{}`` means
-    G's evaluation held.
+    None when the log cannot say where G stood at the onset (no value of ``EVAL_SIGNALS`` at or
+    before it: no periodic evaluation, or swings from before the first eval): the losses decide
+    alone. Otherwise ``{column: (best at or before the onset, lowest after it up to until)}`` for
+    the signals that fell below ``drop`` x that best; ``{}`` when none did, including when no eval
+    has run since the onset (online, the event waits for one rather than being reported now and
+    dropped later).
     """
     steps = log["step"].to_numpy()
-    told, fell = False, {}
+    placed, fell = False, {}
     for column in EVAL_SIGNALS:
         if column not in log.columns:
             continue
@@ -53,13 +55,10 @@ def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> d
         known = np.isfinite(values)
         before = values[known & (steps <= onset)]
         during = values[known & (steps > onset) & (steps <= until)]
-        if len(before) == 0 or len(during) == 0 or before.max() <= 0:
-            continue
-        told = True
-        best, lowest = float(before.max()), float(during.min())
-        if lowest < drop * best:
-            fell[column] = (best, lowest)
-    return fell if told else None
+        placed |= len(before) > 0
+        if len(before) and len(during) and before.max() > 0 and during.min() < drop * before.max():
+            fell[column] = (float(before.max()), float(during.min()))
+    return fell if placed else None
 
 
 def excursions(state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,7 +131,7 @@ def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float
         first, last = int(firsts[members[0]]), int(lasts[members[-1]])
         fell = evaluation_fall(log, onset, int(steps[last]), config.oscillation_eval_drop)
         if fell == {}:
-            continue  # G's samples kept their modes and spread: the players trading the lead, not instability
+            continue  # G's samples kept their modes and spread (or cannot show it yet): not instability
         part = slice(first, last + 1)
         swing = float(np.nanmax(smooth.iloc[part]) - np.nanmin(smooth.iloc[part]))
         period = 2 * float(np.mean(np.diff(steps[firsts[members]])))
@@ -148,8 +147,8 @@ def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float
         for signal, (best, lowest) in (fell or {}).items():
             evidence[f"{signal}_best_before"] = best
             evidence[f"{signal}_lowest"] = lowest
-        g_side = ("; G's evaluation was not logged" if fell is None else "; meanwhile " + ", ".join(
-            f"{signal} fell from {best:.3g} to {lowest:.3g}" for signal, (best, lowest) in fell.items()))
+        g_side = "; no evaluation of G before the onset to compare with" if fell is None else "; meanwhile " + (
+            ", ".join(f"{signal} fell from {best:.3g} to {lowest:.3g}" for signal, (best, lowest) in fell.items()))
         message = (
             f"{column} oscillates from step {onset} to {int(steps[last])}: {len(members)} swings "
             f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps{g_side}; lower the learning "

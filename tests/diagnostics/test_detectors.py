@@ -239,3 +239,18 @@ def test_unrecognisable_early_samples_and_dense_evals_are_not_collapse() -> None
     log["eval_kl"] = np.where(evals, np.log(25.0), np.nan)
     (event,) = detect(log, CONFIG)
     assert (event.kind, event.step, event.severity) == ("mode_collapse", 100, "failure")
+
+
+def test_evaluation_fall_says_fell_held_or_cannot_tell() -> None:
+    """oscillation's G-side evidence: evals at 100/200/300, an oscillation from 150 to 300."""
+    from ganlab.diagnostics.oscillation import evaluation_fall
+
+    steps = np.arange(1, 301)
+    log = pd.DataFrame({"step": steps, "eval_modes": np.nan, "eval_diversity": np.nan})
+    log.loc[log.step.isin([100, 200, 300]), "eval_modes"] = [500.0, 390.0, 480.0]  # 390 < 0.8 x 500
+    log.loc[log.step.isin([100, 200, 300]), "eval_diversity"] = [0.7, 0.69, 0.72]
+    assert evaluation_fall(log, 150, 300, 0.8) == {"eval_modes": (500.0, 390.0)}
+    assert evaluation_fall(log, 150, 300, 0.75) == {}  # 390 is not below 0.75 x 500 = 375: held
+    assert evaluation_fall(log, 150, 199, 0.8) == {}  # no eval since the onset yet: wait, do not report
+    assert evaluation_fall(log, 50, 300, 0.8) is None  # swings from before the first eval: losses decide
+    assert evaluation_fall(log.drop(columns=["eval_modes", "eval_diversity"]), 150, 300, 0.8) is None

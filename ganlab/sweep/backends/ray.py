@@ -137,6 +137,8 @@ def remote_run(task: RunTask, resume: bytes | None, threads: int) -> dict[str, A
 
 
 CONNECT_TIMEOUT_S = 10.0
+ADDRESS_HINT = ("pass --ray-address HOST:PORT of a running head node (`ray start --head`), or ray://HOST:10001, "
+                "or leave it out for a local Ray")
 
 
 def unreachable_reason(address: str | None) -> str | None:
@@ -166,17 +168,14 @@ def connect(ray: Any, options: SweepOptions) -> bool:
     unreachable = unreachable_reason(options.ray_address)
     if unreachable is not None:  # ray.init would retry a dead address for ~14 minutes before it says so
         raise GanlabError(f"could not connect to the Ray cluster at {options.ray_address!r} ({unreachable}); "
-                          "pass --ray-address HOST:PORT of a running head node (`ray start --head`), "
-                          "or ray://HOST:10001, or leave it out for a local Ray")
+                          f"{ADDRESS_HINT}")
     try:
         ray.init(address=options.ray_address, runtime_env=runtime_env(), log_to_driver=False,
                  logging_level="WARNING")
     except (ConnectionError, RuntimeError, ValueError) as err:
         where = f"the Ray cluster at {options.ray_address!r}" if options.ray_address else "a local Ray instance"
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        hint = ("pass --ray-address HOST:PORT of a running head node (`ray start --head`), or ray://HOST:10001, "
-                "or leave it out for a local Ray")
-        raise GanlabError(f"could not connect to {where} ({first}); {hint}") from None
+        raise GanlabError(f"could not connect to {where} ({first}); {ADDRESS_HINT}") from None
     return True
 
 
