@@ -142,8 +142,10 @@ def estimate_lines(tasks: Sequence[RunTask], workers: int, threads: int, on_cpu:
     per_run = []
     for t in tasks:
         config = configs[t.variant]
-        evals = config.train.steps // diag.eval_every if diag.enabled and diag.eval_every else 0
-        per_run.append(start + config.train.steps * step_s[t.variant] + evals * (cheap or 0.0) + (final or 0.0))
+        own = config.diagnostics  # a variant may change eval_every or switch diagnostics off
+        evals = config.train.steps // own.eval_every if own.enabled and own.eval_every else 0
+        per_run.append(start + config.train.steps * step_s[t.variant] + evals * (cheap or 0.0)
+                       + ((final or 0.0) if own.enabled else 0.0))
     wall = makespan(per_run, workers)
     slowest, fastest = max(step_s, key=step_s.__getitem__), min(step_s, key=step_s.__getitem__)
     lines.append(

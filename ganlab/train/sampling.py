@@ -79,10 +79,12 @@ def draw_z(config: GanlabConfig, n: int, generator: torch.Generator, constant: T
 
 
 @torch.no_grad()
-def generate(generator_net: nn.Module, z: Tensor) -> Tensor:
-    """G(z) ``(N, C, R, R)``, float, in G's output range, in train mode on a copy of G, ``CHUNK`` at a time."""
+def generate(generator_net: nn.Module, z: Tensor, data_range: tuple[float, float] = (-1.0, 1.0)) -> Tensor:
+    """G(z) ``(N, C, R, R)``, float, mapped back from ``data_range`` (G's training range) to [-1, 1], in
+    train mode on a copy of G, ``CHUNK`` at a time. The default range leaves G's output as it is."""
     net = copy.deepcopy(generator_net).train().to(memory_format=MEMORY_FORMAT)  # type: ignore[call-overload]  # torch stubs lack memory_format
-    return torch.cat([net(z[i : i + CHUNK]).float() for i in range(0, len(z), CHUNK)])
+    images = torch.cat([net(z[i : i + CHUNK]).float() for i in range(0, len(z), CHUNK)])
+    return from_data_range(images, data_range)
 
 
 def final_samples(generator_net: nn.Module, config: GanlabConfig, *, n: int | None = None,
@@ -93,4 +95,4 @@ def final_samples(generator_net: nn.Module, config: GanlabConfig, *, n: int | No
     n = config.diagnostics.final_samples if n is None else n
     constant, _ = fixed_stream(config)
     z = draw_z(config, n, final_generator(config.seed if seed is None else seed), constant)
-    return from_data_range(generate(generator_net, z.to(device)).cpu(), config.data.range)
+    return generate(generator_net, z.to(device), config.data.range).cpu()

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.data import ImageDataset, build_dataset
-from ganlab.data.range import from_data_range, to_data_range
+from ganlab.data.range import to_data_range
 from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
@@ -121,7 +121,7 @@ class Trainer:
 
     def images(self, z: Tensor) -> Tensor:
         """G(z) ``(N, C, R, R)`` mapped back to [-1, 1], through ``sampling.generate`` (train mode, on a copy of G)."""
-        return from_data_range(generate(self.G, z), self.config.data.range)
+        return generate(self.G, z, self.config.data.range)
 
     def non_finite_param(self) -> str | None:
         """Name of the first parameter or buffer of G, then D, holding NaN/Inf; None when all are finite."""

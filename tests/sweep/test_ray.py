@@ -230,16 +230,14 @@ def session_pids(sids: set[int]) -> list[int]:
 NODE_START_S = 180  # generous: a slow CI machine, not a broken cluster, is what this waits out
 
 
-def port_open(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
+def answers(address: str) -> bool:
+    return ray_backend.unreachable_reason(address) is None
 
 
 def alive_nodes(address: str) -> int:
     """How many nodes the cluster reports alive; 0 while the driver cannot connect yet."""
+    if not answers(address):  # a head that died would cost ray.init ~14 min of retries
+        return 0
     try:
         ray.init(address=address, logging_level="WARNING", log_to_driver=False)
     except ConnectionError:
@@ -299,7 +297,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         # The head first, and only once its GCS answers: on a loaded machine it can take longer to come up
         # than a joining node or ray.init (about 20 s of retries) will wait for it.
         start(commands[0], temps[0])
-        wait_for(lambda: port_open(port), NODE_START_S, "the head's GCS port", procs, temps)
+        wait_for(lambda: answers(address), NODE_START_S, "the head's GCS port", procs, temps)
         start(commands[1], temps[1])
         wait_for(lambda: alive_nodes(address) >= 2, NODE_START_S, "two live Ray nodes", procs, temps)
         yield {"address": address, "temps": temps}
