@@ -127,6 +127,9 @@ def label_corpus(runs: list[CorpusRun], out: Path) -> dict[str, Any]:
             final = final_sample_metrics(found) if (found / "checkpoint.pt").is_file() else None
             cache[key] = final
             atomic_write_json(cache_path, cache)
+        elif cache[key] is not None and not {"kl_expected", "precision"} <= set(cache[key]):
+            cache[key] = final_sample_metrics(found)  # labelled before the KL and quality criteria
+            atomic_write_json(cache_path, cache)
         truths[run.name] = label_run(found, cache[key], run.config.diagnostics.eval_samples)
     return truths
 

@@ -8,7 +8,9 @@ regression tests and ``python -m ganlab.diagnostics.calibrate table`` share them
 * the *onset error* is the event's step minus the ground-truth onset, in steps (positive = late).
 
 Events of other kinds on a broken run are listed but not scored: a collapsed run may well show D
-winning too, and either report sends the user to the right place.
+winning too, and either report sends the user to the right place. A run broken in a way no detector
+names (``quality_lost``: its samples left the data manifold while its modes held) is scored apart:
+flagged when any event fired on it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def verdict(label: str, events: Sequence[Event], severity: str = "") -> str:
     kinds = {e.kind for e in events}
     if label == HEALTHY:
         return "ok" if not kinds else "false alarm"
+    if label not in DETECTOR_KINDS:
+        return f"flagged ({', '.join(sorted(kinds))})" if kinds else "missed (no event)"
     if label not in kinds:
         return "missed"
     first = min((e for e in events if e.kind == label), key=lambda e: e.step)
@@ -95,17 +99,23 @@ def markdown(runs: Sequence[Any], truths: Mapping[str, Any], events: Mapping[str
     for s in scores.values():
         lines.append(f"| `{s.kind}` | {_rate(s.false_alarms, s.healthy)} | {_rate(s.misses, s.positives)} "
                      f"| {_onset(s.onset_errors)} |")
-    lines += ["", "Onset errors are scored only where the ground truth has an onset: a run that was never "
+    other = {name: label for name, (label, _) in labels.items() if label != HEALTHY and label not in DETECTOR_KINDS}
+    flagged = [name for name in other if events.get(name)]
+    lines += ["", f"Runs broken in a way no detector names (`quality_lost`), flagged by some event: "
+              f"{_rate(flagged, len(other))}.",
+              "", "Onset errors are scored only where the ground truth has an onset: a run that was never "
               "healthy (collapsed from its first evaluation) has none.", "",
-              "| run | intended | ground truth | modes (10k) | coverage | KL | D(x), D(G(z)) at end | "
-              "G grad end/peak | events | verdict |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| run | intended | ground truth | modes (10k) | coverage | KL | effective | precision "
+              "| D(x), D(G(z)) at end | G grad end/peak | events | verdict |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         t = truths[r.name]
         label = t.label + (f" ({t.severity})" if t.severity and t.label == "mode_collapse" else "")
         label += f" @{labels[r.name][1]}" if labels[r.name][1] is not None else ""
         shown = ", ".join(f"{e.kind}@{e.step} {e.severity}" for e in events.get(r.name, ())) or "none"
         lines.append(f"| {r.name} | {r.intended} | {label} | {_fmt(t.modes, 'd')} | {_fmt(t.coverage, '.2f')} "
-                     f"| {_fmt(t.kl, '.2f')} | {t.d_real_end:.2f}, {t.d_fake_end:.2f} | {t.g_grad_end_ratio:.2f} "
+                     f"| {_fmt(t.kl, '.2f')} | {_fmt(t.effective, '.2f')} | {_fmt(t.precision, '.2f')} "
+                     f"| {t.d_real_end:.2f}, {t.d_fake_end:.2f} "
+                     f"| {t.g_grad_end_ratio:.2f} "
                      f"| {shown} | {verdict(t.label, events.get(r.name, ()), t.severity)} |")
     return "\n".join(lines) + "\n"

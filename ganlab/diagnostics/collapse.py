@@ -55,8 +55,11 @@ def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, conf
     With coverage present only the coverage signals count, and their margin is absolute, in
     normalised coverage (``collapse_min_coverage_gain``): a generator stuck at 3% of the modes that
     creeps to 5% has gained 70% relative but is as collapsed as before (no-batchnorm runs of the
-    calibration corpus), while a healthy start gains 0.07-0.3 per eval. Other signals (diversity,
-    duplicates) keep the relative margin ``collapse_min_gain`` (at least ``MIN_ABS_GAIN``).
+    calibration corpus), while a healthy start gains 0.07-0.3 per eval. A coverage gain counts only
+    once it lifts the coverage above the full-collapse level (``collapse_full_coverage``): a run that
+    creeps from 2% to 8% over 600 steps has gained more than the margin and still covers a handful
+    of modes (a batchnorm-in-G-only run of the corpus, stuck for 1,000 steps). Other signals
+    (diversity, duplicates) keep the relative margin ``collapse_min_gain`` (at least ``MIN_ABS_GAIN``).
     """
     absolute = {"coverage", "kl_coverage"} & set(sig)
     used = {k: v for k, v in sig.items() if not absolute or k in absolute}
@@ -67,11 +70,12 @@ def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, conf
         for t in np.flatnonzero((starts >= 0) & ~out):
             first = starts[t]
             if first < t and np.isfinite(best[first]):
+                new_best = signed[first + 1 : t + 1].max()
                 if name in absolute:
-                    margin = config.collapse_min_coverage_gain
+                    out[t] = (new_best > best[first] + config.collapse_min_coverage_gain
+                              and new_best > config.collapse_full_coverage)
                 else:
-                    margin = max(config.collapse_min_gain * abs(best[first]), MIN_ABS_GAIN)
-                out[t] = signed[first + 1 : t + 1].max() > best[first] + margin
+                    out[t] = new_best > best[first] + max(config.collapse_min_gain * abs(best[first]), MIN_ABS_GAIN)
     return out
 
 

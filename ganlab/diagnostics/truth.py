@@ -1,17 +1,27 @@
 """Ground truth for the calibration corpus: what a run really did, decided without the detectors.
 
-A run is labelled from four measurements, in this order:
+A run is labelled from these measurements, in this order:
 
 1. ``non_finite``: a NaN/Inf in a loss or gradient norm of its log, or a non-finite tensor the
    trainer recorded in ``run.json``. Onset: the first such step.
 2. Final samples: ``FINAL_SAMPLES`` (10,000) images from the final generator, drawn as the trainer
    draws its final samples (``ganlab.train.sampling``), read by the mode classifier.
-   ``coverage`` = modes / the modes a perfect generator reaches with as many draws.
-   Below ``HEALTHY_COVERAGE`` the run is broken.
+   ``coverage`` = modes / the modes a perfect generator reaches with as many draws, and
+   ``effective`` = exp(-KL) / exp(-KL of a perfect generator's as many draws): the histogram's
+   effective number of modes (exp of its entropy, for equally likely modes) against a perfect
+   generator's. Below ``HEALTHY_COVERAGE`` on either the run is broken: it covers fewer than half
+   the modes, or puts its mass on fewer than half (VEEGAN and PacGAN report both, modes and KL).
+   ``precision`` (PRDC, Kynkäänniemi et al. 2019: the share of samples inside the real samples'
+   k-NN manifold, in the mode classifier's feature space) below ``QUALITY_PRECISION``: the samples
+   left the data manifold (washed-out, gray digits that the nuisance-trained classifier still reads),
+   and the run is broken whatever its modes.
 3. D and G levels over the last ``END_STEPS`` steps: D won (median D(x) >= 0.95 and D(G(z)) <= 0.05)
-   and G's gradient fell below 10% of its peak, or coverage never recovered: ``d_dominance``, from
-   the first stretch of D winning that lasted 100 steps.
-4. Otherwise a broken run is ``mode_collapse`` (``full`` below ``FULL_COVERAGE``).
+   and G stopped learning, i.e. its gradient fell below 10% of its peak, its samples lost their
+   quality, or coverage never recovered: ``d_dominance``, from the first stretch of D winning that
+   lasted 100 steps.
+4. Otherwise a broken run whose modes are healthy is ``quality_lost`` (no detector has this kind;
+   the table reports whether any event flagged it), and any other is ``mode_collapse`` (``full``
+   below ``FULL_COVERAGE``).
 
 Onsets are read from the log's periodic evaluation (1,000 samples): a collapse starts at the first
 eval after the last one at which coverage was at the healthy level. A run that never got there has
@@ -28,13 +38,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ganlab.diagnostics.collapse import expected_modes
 from ganlab.diagnostics.log import true_runs
 
 FINAL_SAMPLES = 10_000
-HEALTHY_COVERAGE = 0.5  # of what a perfect generator reaches; the baseline reads ~0.75 (issue 10)
+HEALTHY_COVERAGE = 0.5  # of what a perfect generator reaches, in modes and in effective modes (issue 10)
 FULL_COVERAGE = 0.1
+# Healthy corpus runs read 0.18-0.40 on 10k samples; the two that ended with gray, washed-out samples
+# read 0.003 and 0.064. Any level between the two groups gives the same labels.
+QUALITY_PRECISION = 0.1
+QUALITY_LOST = "quality_lost"
 END_STEPS = 400
 D_WON_REAL, D_WON_FAKE, G_VANISHED = 0.95, 0.05, 0.1
 GRAD_COLUMNS = ("loss_d", "loss_g", "grad_norm_d", "grad_norm_g")
@@ -48,6 +63,8 @@ class Truth:
     modes: int | None
     coverage: float | None
     kl: float | None
+    effective: float | None  # exp(kl_expected - kl): effective modes against a perfect generator's
+    precision: float | None  # PRDC precision of the final samples
     d_real_end: float
     d_fake_end: float
     g_grad_end_ratio: float  # median |grad G| over the last END_STEPS / its peak 100-step median
@@ -71,8 +88,28 @@ def final_sample_metrics(run_dir: Path, n: int = FINAL_SAMPLES) -> dict:
     config = load_config(run_dir / "config.yaml")
     images = run_samples(config, run_dir / "checkpoint.pt", n, None)
     dataset = DATASETS[config.data.dataset](config.data)
-    out = evaluate(images, dataset, full=False, generator=real_generator(config.seed))
-    return {"modes": out["modes"], "modes_total": out["modes_total"], "kl": out["kl"]}
+    out = evaluate(images, dataset, full=True, generator=real_generator(config.seed))
+    return {"modes": out["modes"], "modes_total": out["modes_total"], "kl": out["kl"],
+            "kl_expected": perfect_kl(run_dir, n), "precision": out["precision"]}
+
+
+def perfect_kl(run_dir: Path, n: int = FINAL_SAMPLES) -> float | None:
+    """The reverse KL a perfect generator's ``n`` samples get, read and cleaned as the run's are
+    (``ganlab.metrics.confusion.kl_expected``); None for data without known modes."""
+    from ganlab.config import load_config
+    from ganlab.data import DATASETS
+    from ganlab.metrics.confusion import kl_expected
+    from ganlab.metrics.features import reader_for
+
+    config = load_config(run_dir / "config.yaml")
+    dataset = DATASETS[config.data.dataset](config.data)
+    probs = dataset.mode_probs()
+    if probs is None:
+        return None
+    # The reader's confusion comes with any reading; 16 real samples are the cheapest one.
+    images, _ = dataset.sample(16, torch.Generator().manual_seed(0), split="held_out")
+    reading = reader_for(dataset.name)(images)
+    return kl_expected(probs, n, reading.channel_confusion, dataset.channels)
 
 
 def _ratio_end(norm: pd.Series, end_rows: int) -> float:
@@ -104,29 +141,41 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
     expected_eval = expected_modes(ev["eval_modes_total"].to_numpy(), eval_samples) if len(ev) else np.array([])
     eval_cov = [(int(s), float(m / e)) for s, m, e in zip(ev["step"], ev["eval_modes"], expected_eval, strict=True)]
 
-    modes = coverage = kl = None
+    modes = coverage = kl = effective = None
+    precision = None if final is None else final.get("precision")
     if final is not None and final.get("modes") is not None:
         modes, kl = int(final["modes"]), final["kl"]
         coverage = modes / float(expected_modes(np.array([final["modes_total"]]), FINAL_SAMPLES)[0])
+        effective = 0.0 if kl is None else math.exp(final["kl_expected"] - kl)  # kl None: no sample read
 
-    common: dict[str, Any] = dict(modes=modes, coverage=coverage, kl=kl, d_real_end=d_real, d_fake_end=d_fake,
+    common: dict[str, Any] = dict(modes=modes, coverage=coverage, kl=kl, effective=effective, precision=precision,
+                  d_real_end=d_real, d_fake_end=d_fake,
                   g_grad_end_ratio=g_ratio, d_grad_end_ratio=d_ratio, non_finite_step=nf_step,
                   eval_coverage=eval_cov)
     if nf_step is not None:
         return Truth("non_finite", "failure", nf_step, **common)
-    if coverage is None or coverage >= HEALTHY_COVERAGE:
+    modes_healthy = coverage is None or (coverage >= HEALTHY_COVERAGE and effective is not None
+                                         and effective >= HEALTHY_COVERAGE)
+    quality_lost = precision is not None and precision < QUALITY_PRECISION
+    if modes_healthy and not quality_lost:
         return Truth("healthy", "", None, **common)
     good = [s for s, c in eval_cov if c >= HEALTHY_COVERAGE]
     later = [s for s, _ in eval_cov if not good or s > good[-1]]
     onset = later[0] if good and later else None  # None: never healthy, broken from the start
     d_won = d_real >= D_WON_REAL and d_fake <= D_WON_FAKE
-    if d_won and (g_ratio <= G_VANISHED or not good):
+    if d_won and (g_ratio <= G_VANISHED or quality_lost or not good):
         # Onset: the start of the first stretch of D winning that lasted 100 steps (centred 100-step
-        # medians switch at the change).
+        # medians switch at the change). Where G's gradient is alive and only its samples' quality
+        # shows it stopped learning, the log cannot date that (precision is measured at the end
+        # only): no onset, as for a run broken from the start.
         won = ((log["d_real"].rolling(100, center=True, min_periods=1).median() >= D_WON_REAL)
                & (log["d_fake"].rolling(100, center=True, min_periods=1).median() <= D_WON_FAKE)).to_numpy()
         stretches = [(a, b) for a, b in true_runs(won) if steps[b] - steps[a] >= 99]
         start = int(steps[stretches[0][0]]) if stretches else int(steps[0])
-        return Truth("d_dominance", "failure", start, **common)
+        dated = g_ratio <= G_VANISHED or not good
+        return Truth("d_dominance", "failure", start if dated else None, **common)
+    if modes_healthy:
+        return Truth(QUALITY_LOST, "failure", None, **common)
+    assert coverage is not None
     severity = "full" if coverage < FULL_COVERAGE else "partial"
     return Truth("mode_collapse", severity, onset, **common)

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ganlab.data.base import ImageDataset
 from ganlab.errors import DataError
-from ganlab.metrics.confusion import covered_modes, expected_leakage, mode_confusion, modes_expected
+from ganlab.metrics.confusion import cleaned_counts, covered_modes, mode_confusion, modes_expected
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.features import Reading, reader_for
 from ganlab.metrics.frechet import frechet_distance
@@ -61,9 +61,7 @@ def mode_metrics(fake: Reading, dataset: ImageDataset) -> dict:
     counts = mode_histogram(fake.modes, dataset.n_modes)
     modes = int(covered_modes(counts, confusion).sum())
     expected = modes_expected(probs, len(fake.modes), fake.channel_confusion, dataset.channels)
-    # The KL of the histogram less the misreads the other modes are expected to leak into each mode:
-    # left in, leakage spreads a collapsed generator's mass over spurious modes and hides its collapse.
-    cleaned = counts if confusion is None else np.maximum(counts - expected_leakage(counts, confusion), 0.0)
+    cleaned = cleaned_counts(counts, confusion)  # the misreads of the other modes taken out
     return {"modes": modes, "modes_total": int(dataset.n_modes), "kl": _finite(reverse_kl_counts(cleaned, probs)),
             "modes_raw": modes_covered(fake.modes, dataset.n_modes), "modes_expected": expected,
             "mode_coverage": modes / expected if expected > 0 else None,

@@ -85,6 +85,31 @@ def test_modes_expected_through_the_rule():
     assert cf.modes_expected(probs, 10_000, noisy, 3) >= 990
 
 
+
+@pytest.mark.parametrize(("k", "n"), [(1000, 10_000), (1000, 26_000), (10, 1000), (100, 5000)])
+def test_kl_expected_against_the_multinomial_expansion(k, n):
+    """E[KL(p_hat || q)] of n draws from q = (K - 1) / 2n + (sum 1/q_i - 1) / 12n^2 + O(n^-3) (the
+    delta-method series for the multinomial); ``kl_expected`` averages 4 seeded draws, whose KL has
+    sd ~ sqrt(2 (K - 1)) / 2n."""
+    q = np.full(k, 1.0 / k)
+    series = (k - 1) / (2 * n) + (np.sum(1 / q) - 1) / (12 * n**2)
+    sd_of_mean = math.sqrt(2 * (k - 1)) / (2 * n) / 2
+    assert cf.kl_expected(q, n) == pytest.approx(series, abs=4 * sd_of_mean)
+    # A perfect reader (no misreads) changes nothing; misreads make even a perfect generator's
+    # cleaned histogram a little less even.
+    if k == 1000:
+        perfect_reader = np.hstack([np.eye(10), np.zeros((10, 1))])
+        assert cf.kl_expected(q, n, perfect_reader, 3) == pytest.approx(cf.kl_expected(q, n), abs=4 * sd_of_mean)
+
+
+def test_cleaned_counts_take_out_the_expected_leakage():
+    counts = np.array([100, 3, 0])
+    confusion = np.array([[0.97, 0.02, 0.01], [0.05, 0.95, 0.0], [0.0, 0.0, 1.0]])
+    # mode 1 gets 100 * 0.02 = 2 from mode 0; mode 0 gets 3 * 0.05 = 0.15; mode 2 gets 1 from mode 0
+    assert cf.cleaned_counts(counts, confusion) == pytest.approx([99.85, 1.0, 0.0])
+    assert cf.cleaned_counts(counts, None) == pytest.approx(counts)
+
+
 def simulate_k_modes(seed: int, k: int, n: int, misread: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts of ``n`` samples from ``k`` true stacked modes read through a random confusion, that
     confusion ``(10, 11)`` and the true modes."""
