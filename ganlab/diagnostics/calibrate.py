@@ -174,6 +174,7 @@ def write_fixtures(runs: list[CorpusRun], out: Path, to: Path, names: list[str])
     ``<run>.parquet`` + ``<run>.json``: the regression fixtures of tests/diagnostics/test_calibration.py."""
     import pandas as pd
 
+    from ganlab.diagnostics.diagnose import _run_context
     from ganlab.diagnostics.log import EVAL_COLUMNS, REQUIRED_COLUMNS
     from ganlab.io import atomic_path, atomic_write_json
 
@@ -200,6 +201,7 @@ def write_fixtures(runs: list[CorpusRun], out: Path, to: Path, names: list[str])
             "run": name, "variant": run.variant, "seed": run.seed, "intended": run.intended,
             "config_overrides": {k: v for k, v in _overrides(run).items()},
             "eval_every": d.eval_every, "eval_samples": d.eval_samples, "truth": truth,
+            "context": _run_context(found),  # what the trainer recorded beside the log (a non-finite tensor)
         })
 
 

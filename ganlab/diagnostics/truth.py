@@ -137,9 +137,11 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
     g_ratio = _ratio_end(log["grad_norm_g"], end_rows)
     d_ratio = _ratio_end(log["grad_norm_d"], end_rows)
 
-    ev = log.dropna(subset=["eval_modes"]) if "eval_modes" in log.columns else log.iloc[:0]
-    expected_eval = expected_modes(ev["eval_modes_total"].to_numpy(), eval_samples) if len(ev) else np.array([])
-    eval_cov = [(int(s), float(m / e)) for s, m, e in zip(ev["step"], ev["eval_modes"], expected_eval, strict=True)]
+    eval_cov: list[tuple[int, float]] = []  # none in a log without periodic evaluation (or stopped before it)
+    if "eval_modes" in log.columns:
+        ev = log.dropna(subset=["eval_modes"])
+        expected_eval = expected_modes(ev["eval_modes_total"].to_numpy(), eval_samples)
+        eval_cov = [(int(s), float(m / e)) for s, m, e in zip(ev["step"], ev["eval_modes"], expected_eval, strict=True)]
 
     modes = coverage = kl = effective = None
     precision = None if final is None else final.get("precision")

@@ -53,7 +53,7 @@ def digit_reading(images: Tensor) -> Reading:
 
     Mode = the digits read as a base-10 number (C = 3: 100 * d_R + 10 * d_G + d_B), or -1 where
     no majority of the ensemble's members agrees on some channel (``ambiguous``); features ``(N, 64 * C)`` are
-    member 0's penultimate-layer features of the channels, concatenated.
+    the feature network's penultimate-layer features of the channels, concatenated.
     """
     net = digit_classifier()
     n, c = images.shape[:2]

@@ -192,10 +192,14 @@ def _loop(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Path
                     return Stop("failed", f"stopped at step {step} by {event.kind} (onset step {event.step}, "
                                           f"lasted past patience {diag.patience})")
 
-            if step % t.checkpoint_every == 0 or step == t.steps:
-                # A NaN can hide in a BN buffer or weight without reaching this step's scalars.
+            checkpoint_now = step % t.checkpoint_every == 0 or step == t.steps
+            if checkpoint_now or step % diag.check_every == 0:
+                # A NaN can hide in a BN buffer or weight without reaching this step's scalars (at lr
+                # 1e10, D's running_var overflows at step 2 while every loss stays finite). A few
+                # reductions every check_every steps date it; before, only a checkpoint found it.
                 if param := tr.non_finite_param():
                     return Stop("failed", f"non_finite at step {step}: {param}", param)
+            if checkpoint_now:
                 save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{step:06d}.png")
                 save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
                 write_metrics(run_dir, rows)

@@ -1,7 +1,8 @@
 """The calibration corpus: real logs as regression fixtures, the ground-truth labels and the table's arithmetic.
 
 ``fixtures/<run>.parquet`` are metrics logs of real 16x16 stacked-digits runs (float32), and
-``fixtures/<run>.json`` their ground truth from 10,000 final samples (``ganlab.diagnostics.truth``);
+``fixtures/<run>.json`` their ground truth from 10,000 final samples (``ganlab.diagnostics.truth``) and
+what the trainer recorded beside the log (``context``: a non-finite tensor);
 ``python -m ganlab.diagnostics.calibrate fixtures ...`` wrote both (docs/diagnostics.md, "Calibration").
 """
 
@@ -44,7 +45,7 @@ def test_real_run_gets_the_ground_truth_verdict(meta_path: Path) -> None:
     truth = meta["truth"]
     log = read_log(meta_path.with_suffix(".parquet"))
     config = DiagnosticsConfig(eval_every=meta["eval_every"], eval_samples=meta["eval_samples"])
-    events = detect(log, config)
+    events = detect(log, config, meta["context"] or None)
     shown = [(e.kind, e.step, e.severity) for e in events]
     if truth["label"] == "healthy":
         assert events == [], f"false alarm on a healthy run ({truth['modes']} modes on 10k): {shown}"
@@ -78,6 +79,18 @@ def test_a_healthy_baselines_swinging_losses_are_not_oscillation_while_g_improve
     assert [e for e in detect(log, config) if e.kind == "oscillation"] == []
     losses_only = log.drop(columns=[c for c in log.columns if c.startswith("eval_")])
     assert "oscillation" in {e.kind for e in detect(losses_only, config)}
+
+
+
+def test_an_overflowed_batchnorm_buffer_is_non_finite_only_by_the_trainers_record() -> None:
+    """lr-overflow-s0 (lr 1e10): every logged value is finite (losses ~1e22) while D's running_var is not;
+    the parameter check the trainer runs every check_every steps is the only witness."""
+    log, config = _fixture("lr-overflow-s0")
+    meta = json.loads((FIXTURES / "lr-overflow-s0.json").read_text())
+    assert np.isfinite(log.drop(columns="step").to_numpy(np.float64)).all()
+    assert [e.kind for e in detect(log, config)] == []
+    (event,) = detect(log, config, meta["context"])
+    assert (event.kind, event.step) == ("non_finite", 50) and "running_var" in event.message
 
 
 def test_the_10x_lr_runs_oscillation_names_what_fell() -> None:
@@ -186,6 +199,10 @@ def test_labels_follow_the_ground_truth_rules(tmp_path: Path) -> None:
     assert label_run(alive_run, good, 1000).label == "healthy"
     t = label_run(alive_run, {**good, "precision": 0.01}, 1000)
     assert (t.label, t.onset) == ("d_dominance", None)
+    # A log without periodic evaluation (or a run stopped before its first eval) has no eval coverage.
+    plain = log.drop(columns=[c for c in log.columns if c.startswith("eval_")])
+    assert label_run(_write_run(tmp_path / "p", plain), good, 1000).eval_coverage == []
+    assert label_run(_write_run(tmp_path / "p2", plain), bad, 1000).label == "mode_collapse"
     nan = log.copy()
     nan.loc[nan.step >= 640, "loss_g"] = np.nan
     t = label_run(_write_run(tmp_path / "n", nan), None, 1000)

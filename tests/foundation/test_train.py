@@ -98,6 +98,20 @@ def test_huge_learning_rate_stops_cleanly_on_the_first_non_finite_tensor(tmp_pat
     assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())
 
 
+
+def test_a_non_finite_batchnorm_buffer_is_found_within_check_every_steps(tmp_path):
+    """At lr 1e10 D's BatchNorm running_var overflows at step 2 while every logged loss stays finite (the
+    calibration corpus's lr-overflow run). Without a checkpoint due, the parameter check every
+    check_every steps is what finds it."""
+    cfg = tiny_config(tmp_path, **{"train.lr_d": 1e10, "train.lr_g": 1e10, "train.steps": 60,
+                                   "train.checkpoint_every": 1000, "diagnostics.check_every": 10})
+    result = train(cfg)
+    assert result.status == "failed" and result.info["non_finite_tensor"].startswith("param D.")
+    assert result.steps_done == 10  # the first check, not the end of the run
+    log = pd.read_parquet(result.run_dir / "metrics.parquet")
+    assert torch.isfinite(torch.tensor(log[["loss_d", "loss_g"]].to_numpy(dtype=float))).all()
+
+
 def test_n_critic_takes_that_many_d_updates(tmp_path):
     cfg = tiny_config(tmp_path, **{"train.n_critic": 3, "train.steps": 2, "train.checkpoint_every": 2})
     state = torch.load(train(cfg).run_dir / "checkpoint.pt", weights_only=True)

@@ -27,11 +27,28 @@ def test_held_out_accuracy(digit_net):
 def test_members_differ_in_seed_architecture_and_augmentation():
     specs = classifier.MEMBERS
     assert len(specs) >= 3
+    # Augmentation differs in the resize paths each member's digits come through; the nuisance levels
+    # are shared, the strongest tried (docs/metrics.md, "Other ensembles tried").
     for field in ("seed", "renders"):
         assert len({getattr(s, field) for s in specs}) == len(specs), field
     assert len({(s.width, s.kernel, s.hidden) for s in specs}) == len(specs)
-    assert len({(s.background, s.noise, s.blur, s.max_shift) for s in specs}) == len(specs)
-    assert specs[0].hidden == classifier.FEATURE_DIM  # member 0 gives the features
+    for spec in specs:  # each member trains on some resize path no other member sees
+        others = {r for other in specs if other is not spec for r in other.renders}
+        assert set(spec.renders) - others, spec
+
+
+def test_the_features_come_from_a_network_that_still_sees_gray_strokes(digit_net):
+    """Fréchet/PRDC/diversity are read in a network trained under milder nuisances than the mode readers:
+    one taught to ignore a gray background cannot measure a generator whose samples went gray."""
+    feats, readers = classifier.FEATURES, classifier.MEMBERS
+    assert feats.hidden == classifier.FEATURE_DIM
+    for nuisance in ("background", "noise", "blur"):
+        assert getattr(feats, nuisance) < min(getattr(s, nuisance) for s in readers), nuisance
+    x, _ = digit_splits()["held_out"]
+    images = classifier.to_input(resize_digits(x[:64], 32))
+    _, features = digit_net(images)
+    assert torch.equal(features, digit_net.features(images)[1])
+    assert not torch.allclose(features, digit_net.members[0](images)[1])
 
 
 @pytest.mark.parametrize("resolution", [8, 16, 32, 64, 128])
@@ -77,10 +94,14 @@ def test_cached_atomically_in_the_cache_dir(digit_net, metrics_cache_dir):
     assert classifier.digit_classifier() is digit_net  # cached in-process too
 
 
-def test_cache_key_changes_with_the_members(monkeypatch):
+def test_cache_key_changes_with_the_members_and_the_feature_network(monkeypatch):
     before = classifier.cache_key()
     changed = (*classifier.MEMBERS[:-1], classifier.MemberSpec(*astuple(classifier.MEMBERS[-1])[:-1], 0.5))
     monkeypatch.setattr(classifier, "MEMBERS", changed)
+    assert classifier.cache_key() != before
+    monkeypatch.undo()
+    assert classifier.cache_key() == before
+    monkeypatch.setattr(classifier, "FEATURES", classifier.MemberSpec(*astuple(classifier.FEATURES)[:-1], 0.5))
     assert classifier.cache_key() != before
 
 
