@@ -12,7 +12,7 @@ A run is labelled from these measurements, in this order:
    generator's. Below ``HEALTHY_COVERAGE`` on either the run is broken: it covers fewer than half
    the modes, or puts its mass on fewer than half (VEEGAN and PacGAN report both, modes and KL).
    ``precision`` (PRDC, Kynkäänniemi et al. 2019: the share of samples inside the real samples'
-   k-NN manifold, in the mode classifier's feature space) below ``QUALITY_PRECISION``: the samples
+   k-NN manifold, in the classifier's feature network's space) below ``QUALITY_PRECISION``: the samples
    left the data manifold (washed-out, gray digits that the nuisance-trained classifier still reads),
    and the run is broken whatever its modes.
 3. D and G levels over the last ``END_STEPS`` steps: D won (median D(x) >= 0.95 and D(G(z)) <= 0.05)

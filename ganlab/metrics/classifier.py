@@ -12,8 +12,8 @@ held-out split); the members' confusion matrix is then measured on the held-out 
 nuisances and stored with the weights.
 
 Training is deterministic (fixed seeds, one thread). The weights are cached in the user's cache
-directory under a key that hashes the training data, this file's and ``augment``'s source and
-``MEMBERS``, so any change retrains instead of loading stale weights.
+directory under a key that hashes the training data, this file's and ``augment``'s source,
+``MEMBERS`` and ``FEATURES``, so any change retrains instead of loading stale weights.
 """
 
 from __future__ import annotations
