@@ -34,7 +34,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ import torch
 
 from ganlab.diagnostics.collapse import expected_modes
 from ganlab.diagnostics.log import true_runs
+
+if TYPE_CHECKING:
+    from ganlab.data.base import ImageDataset
 
 FINAL_SAMPLES = 10_000
 HEALTHY_COVERAGE = 0.5  # of what a perfect generator reaches, in modes and in effective modes (issue 10)
@@ -90,19 +93,15 @@ def final_sample_metrics(run_dir: Path, n: int = FINAL_SAMPLES) -> dict:
     dataset = DATASETS[config.data.dataset](config.data)
     out = evaluate(images, dataset, full=True, generator=real_generator(config.seed))
     return {"modes": out["modes"], "modes_total": out["modes_total"], "kl": out["kl"],
-            "kl_expected": perfect_kl(run_dir, n), "precision": out["precision"]}
+            "kl_expected": perfect_kl(dataset, n), "precision": out["precision"]}
 
 
-def perfect_kl(run_dir: Path, n: int = FINAL_SAMPLES) -> float | None:
-    """The reverse KL a perfect generator's ``n`` samples get, read and cleaned as the run's are
-    (``ganlab.metrics.confusion.kl_expected``); None for data without known modes."""
-    from ganlab.config import load_config
-    from ganlab.data import DATASETS
+def perfect_kl(dataset: ImageDataset, n: int = FINAL_SAMPLES) -> float | None:
+    """The reverse KL a perfect generator's ``n`` samples of ``dataset`` get, read and cleaned as a run's
+    are (``ganlab.metrics.confusion.kl_expected``); None for data without known modes."""
     from ganlab.metrics.confusion import kl_expected
     from ganlab.metrics.features import reader_for
 
-    config = load_config(run_dir / "config.yaml")
-    dataset = DATASETS[config.data.dataset](config.data)
     probs = dataset.mode_probs()
     if probs is None:
         return None

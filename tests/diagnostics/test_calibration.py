@@ -20,6 +20,7 @@ from ganlab.config import DiagnosticsConfig
 from ganlab.diagnostics import detect, read_log
 from ganlab.diagnostics.calibrate import load_corpus, main
 from ganlab.diagnostics.calibration_table import markdown, score, verdict
+from ganlab.diagnostics.collapse import expected_modes
 from ganlab.diagnostics.events import Event
 from ganlab.diagnostics.truth import HEALTHY_COVERAGE, QUALITY_LOST, QUALITY_PRECISION, Truth, label_run
 from ganlab.errors import ConfigError
@@ -62,7 +63,7 @@ def test_real_run_gets_the_ground_truth_verdict(meta_path: Path) -> None:
         # grades its episode, which may have been a full collapse first. Then the log must show one.
         ev = log.dropna(subset=["eval_modes"])
         at = ev.loc[ev.step == found[0].evidence["full_from"]].iloc[0]
-        perfect = at["eval_modes_total"] * -np.expm1(config.eval_samples * np.log1p(-1 / at["eval_modes_total"]))
+        perfect = expected_modes(np.array([at["eval_modes_total"]]), config.eval_samples)[0]
         assert at["eval_modes"] / perfect <= config.collapse_full_coverage, shown
     elif truth["label"] == "mode_collapse":
         assert found[0].severity == "warning", shown

@@ -180,38 +180,36 @@ def test_losses_swinging_while_g_keeps_improving_is_not_oscillation(shape, at, p
     assert "oscillation" in {e.kind for e in detect(without_evals, CONFIG)}  # the losses alone would say so
 
 
+def thousand_mode_shapes(min_steps: int) -> st.SearchStrategy[Shape]:
+    return st.builds(Shape, steps=st.integers(min_steps, 3000), log_every=st.sampled_from([1, 2, 5]),
+                     modes_total=st.just(1000), features=st.booleans(), seed=st.integers(0, 2**32 - 1))
+
+
+def set_eval_coverage(log, coverage: np.ndarray) -> None:
+    """The eval rows of ``log`` cover ``coverage`` ``(evals,)`` of a perfect generator's 1000 modes, evenly."""
+    rows = log["eval_modes"].notna().to_numpy()
+    log.loc[rows, "eval_modes"] = np.maximum(np.round(coverage * expected_modes(1000)), 1)
+    log.loc[rows, "eval_kl"] = np.log(1000 / log.loc[rows, "eval_modes"])
+
+
 @settings(PROPERTY, max_examples=40)
-@given(
-    shape=st.builds(Shape, steps=st.integers(1200, 3000), log_every=st.sampled_from([1, 2, 5]),
-                    modes_total=st.just(1000), features=st.booleans(), seed=st.integers(0, 2**32 - 1)),
-    start=st.floats(0.005, 0.08),
-    creep=st.floats(0.0, 0.8),
-)
+@given(shape=thousand_mode_shapes(1200), start=st.floats(0.005, 0.08), creep=st.floats(0.0, 0.8))
 def test_coverage_stuck_low_is_collapse_even_while_creeping_up(shape: Shape, start: float, creep: float) -> None:
     """Issue 10's no-batchnorm runs: ~5% of a perfect generator's modes, rising slowly. The gain per
     eval stays under collapse_min_coverage_gain (``creep`` of it), so it is stuck, not improving."""
     log = healthy(shape)
-    rows = log["eval_modes"].notna().to_numpy()
-    n = int(rows.sum())
+    steps = log.loc[log["eval_modes"].notna(), "step"].to_numpy()
     # The gain over any window of collapse_min_steps (plus an eval either side) stays below the margin.
     per_step = creep * CONFIG.collapse_min_coverage_gain / (CONFIG.collapse_min_steps + 2 * shape.eval_every)
-    steps = log.loc[rows, "step"].to_numpy()
-    coverage = np.minimum(start + per_step * (steps - steps[0]), CONFIG.collapse_partial_coverage - 0.01)
-    log.loc[rows, "eval_modes"] = np.maximum(np.round(coverage * expected_modes(1000)), 1)
-    log.loc[rows, "eval_kl"] = np.log(1000 / log.loc[rows, "eval_modes"])
+    set_eval_coverage(log, np.minimum(start + per_step * (steps - steps[0]), CONFIG.collapse_partial_coverage - 0.01))
     events = [e for e in detect(log, CONFIG) if e.kind == "mode_collapse"]
-    assert events, f"stuck at {start:.3f} creeping {per_step:.2e}/step over {n} evals not reported"
-    assert events[0].step <= log.loc[rows, "step"].iloc[0] + CONFIG.collapse_min_steps
+    assert events, f"stuck at {start:.3f} creeping {per_step:.2e}/step over {len(steps)} evals not reported"
+    assert events[0].step <= steps[0] + CONFIG.collapse_min_steps
 
 
 @settings(PROPERTY, max_examples=40)
-@given(
-    shape=st.builds(Shape, steps=st.integers(1500, 3000), log_every=st.sampled_from([1, 2, 5]),
-                    modes_total=st.just(1000), features=st.booleans(), seed=st.integers(0, 2**32 - 1)),
-    start=st.floats(0.005, 0.03),
-    stuck=st.floats(0.0, 0.2),
-    draws=st.integers(0, 2**32 - 1),
-)
+@given(shape=thousand_mode_shapes(1500), start=st.floats(0.005, 0.03), stuck=st.floats(0.0, 0.2),
+       draws=st.integers(0, 2**32 - 1))
 def test_gains_that_stay_at_a_handful_of_modes_are_full_collapse(shape: Shape, start: float, stuck: float,
                                                                   draws: int) -> None:
     """The corpus's batchnorm-in-G-only seed 1: 2% -> 4% -> 8% of a perfect generator's modes over 600
@@ -219,8 +217,7 @@ def test_gains_that_stay_at_a_handful_of_modes_are_full_collapse(shape: Shape, s
     recovers. Any rise that stays under collapse_full_coverage for collapse_min_steps is a full
     collapse from the first eval of that stretch."""
     log = healthy(shape)
-    rows = log["eval_modes"].notna().to_numpy()
-    steps = log.loc[rows, "step"].to_numpy()
+    steps = log.loc[log["eval_modes"].notna(), "step"].to_numpy()
     low_until = steps[0] + CONFIG.collapse_min_steps + shape.eval_every + stuck * shape.steps
     low = steps <= low_until
     rng = np.random.default_rng(draws)
@@ -228,8 +225,7 @@ def test_gains_that_stay_at_a_handful_of_modes_are_full_collapse(shape: Shape, s
     after = steps[~low] - low_until
     coverage = np.concatenate([start + (0.095 - start) * rise,
                                0.095 + 0.6 * (1 - np.exp(-after / (0.05 * shape.steps)))])
-    log.loc[rows, "eval_modes"] = np.maximum(np.floor(coverage * expected_modes(1000)), 1)
-    log.loc[rows, "eval_kl"] = np.log(1000 / log.loc[rows, "eval_modes"])
+    set_eval_coverage(log, coverage)
     events = [e for e in detect(log, CONFIG) if e.kind == "mode_collapse"]
     assert events, f"{low.sum()} evals at {coverage[low].min():.3f}-{coverage[low].max():.3f} of the modes not reported"
     assert events[0].step == steps[0] and events[0].severity == "failure", [(e.step, e.severity) for e in events]
