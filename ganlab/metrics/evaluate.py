@@ -41,6 +41,13 @@ def check_compatible(fake: Tensor, dataset: ImageDataset, source: str = "samples
         raise DataError(f"{source}: {n} sample(s); the metrics need at least 10")
 
 
+def non_finite_samples(images: Tensor) -> int:
+    """How many of ``images`` ``(N, ...)`` hold a NaN or Inf anywhere."""
+    if len(images) == 0:
+        return 0
+    return int((~torch.isfinite(images.detach().reshape(len(images), -1))).any(dim=1).sum())
+
+
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
@@ -99,11 +106,15 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
     Returns ``EVAL_KEYS``: ``n_samples``, mode metrics (``MODE_KEYS``, see ``mode_metrics``; None
     without known modes), ``frechet``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``,
     ``coverage`` (None when ``full=False``), ``diversity`` and ``dup_rate``. Directions are in
-    ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1] and non-finite ones zeroed first, so a
-    diverged generator gets (bad) scores instead of crashing the trainer.
+    ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1]. A sample holding NaN or Inf has no meaning, and
+    zeroing it would score a diverged generator as one plausible gray image (precision 1.0 on digits):
+    when any sample is non-finite every metric is None (``n_samples`` aside). Callers that can say so
+    (``ganlab score``, the trainer) check ``non_finite_samples`` first.
     """
     check_compatible(fake, dataset)
-    fake = torch.nan_to_num(fake.detach().float().cpu(), nan=0.0, posinf=1.0, neginf=-1.0).clamp(-1.0, 1.0)
+    if non_finite_samples(fake):
+        return {**dict.fromkeys(EVAL_KEYS), "n_samples": len(fake)}
+    fake = fake.detach().float().cpu().clamp(-1.0, 1.0)
     generator = generator if generator is not None else torch.Generator().manual_seed(REAL_SEED)
     real_images, _ = dataset.sample(n_real or len(fake), generator, split="held_out")
     read = reader_for(dataset.name)

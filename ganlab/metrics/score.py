@@ -17,7 +17,7 @@ from ganlab.config import DataConfig, GanlabConfig, load_config
 from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
-from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
+from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate, non_finite_samples
 from ganlab.metrics.features import feature_space
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.threads import idle_cores, limit_threads
@@ -66,7 +66,12 @@ def run_samples(config: GanlabConfig, checkpoint: Path, n: int | None, seed: int
     except RuntimeError as err:
         first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
         raise DataError(f"{checkpoint}: the generator does not match config.yaml ({first})") from None
-    return final_samples(net, config, n=n, seed=seed)
+    images = final_samples(net, config, n=n, seed=seed)
+    bad = non_finite_samples(images)
+    if bad:  # zeroed, they would score as plausible gray images; no metric means anything here
+        raise DataError(f"{checkpoint.parent}: {bad} of {len(images)} samples of its generator hold NaN or Inf "
+                        "(diverged weights?); no metric can be computed from them")
+    return images
 
 
 def _first_image_side(folder: Path) -> int:

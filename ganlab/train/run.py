@@ -47,6 +47,9 @@ from ganlab.train.sampling import final_samples, real_generator
 from ganlab.train.trainer import Trainer, resolve_config, write_metrics
 
 RUN_LOCK = ".lock"
+# The tensors named when G's parameters are finite but its samples are not (a user model, an overflow).
+EVAL_SAMPLES_NAN = "output of G on the evaluation batch"
+FINAL_SAMPLES_NAN = "output of G on the final samples"
 
 
 class RunLocked(GanlabError):
@@ -178,9 +181,11 @@ def _loop(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Path
             if step % t.log_every == 0 or evaluate_now or not finite:
                 row = {"step": step, **{k: values[k] for k in LOGGED_VALUES},
                        "lr_d": t.lr_d, "lr_g": t.lr_g, "time_s": clock()}
-                if evaluate_now:
-                    row.update(_cheap_eval(tr))
+                scores = _cheap_eval(tr) if evaluate_now else {}
+                row.update(scores or {})
                 rows.append(row)
+                if scores is None:
+                    return Stop("failed", f"non_finite at step {step}: {EVAL_SAMPLES_NAN}", EVAL_SAMPLES_NAN)
 
             if not finite:
                 tensor = tr.find_non_finite(values)
@@ -217,6 +222,9 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
         # then, so `ganlab score RUN_DIR` reads the generator that final_metrics were computed on.
         save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{tr.step_done:06d}.png")
         save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
+    final = _full_eval(tr) if diag.enabled and stop.non_finite_tensor is None else None
+    if diag.enabled and stop.non_finite_tensor is None and final is None:
+        stop = Stop("failed", f"non_finite after step {tr.step_done}: {FINAL_SAMPLES_NAN}", FINAL_SAMPLES_NAN)
     log = write_metrics(run_dir, rows)
     events: list[dict[str, Any]] = []
     if diag.enabled:
@@ -226,7 +234,6 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
                    if stop.non_finite_tensor else None)
         events = [e.to_dict() for e in detect(log, diag, context)]
     atomic_write_json(run_dir / EVENTS_JSON, events)
-    final = _full_eval(tr) if diag.enabled and stop.non_finite_tensor is None else None
     record = record.model_copy(update={
         "status": stop.status, "stop_reason": stop.reason, "steps_done": tr.step_done, "wall_time_s": clock(),
         "events": [EventSummary(kind=e["kind"], step=e["step"], severity=e["severity"]) for e in events],
@@ -235,18 +242,25 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
     return record
 
 
-def _cheap_eval(tr: Trainer) -> dict[str, float]:
-    """The ``eval_*`` log columns: ``CHEAP_KEYS`` of the fixed eval batch (NaN where not defined)."""
-    from ganlab.metrics import evaluate
+def _cheap_eval(tr: Trainer) -> dict[str, float] | None:
+    """The ``eval_*`` log columns: ``CHEAP_KEYS`` of the fixed eval batch (NaN where not defined); None when
+    G's samples hold NaN/Inf (no metric means anything then: the run stops as ``non_finite``)."""
+    from ganlab.metrics.evaluate import evaluate, non_finite_samples
 
-    scores = evaluate(tr.images(tr.eval_z).cpu(), tr.dataset, full=False, generator=real_generator(tr.config.seed))
+    images = tr.images(tr.eval_z).cpu()
+    if non_finite_samples(images):
+        return None
+    scores = evaluate(images, tr.dataset, full=False, generator=real_generator(tr.config.seed))
     return {f"{EVAL_PREFIX}{k}": math.nan if scores.get(k) is None else scores[k] for k in CHEAP_KEYS}
 
 
-def _full_eval(tr: Trainer) -> dict[str, Any]:
+def _full_eval(tr: Trainer) -> dict[str, Any] | None:
     """``run.json``'s ``final_metrics``: every metric of ``evaluate`` on ``diagnostics.final_samples`` samples
-    from the final z stream; ``ganlab score RUN_DIR`` draws the same ones (``sampling.final_samples``)."""
-    from ganlab.metrics import evaluate
+    from the final z stream; ``ganlab score RUN_DIR`` draws the same ones (``sampling.final_samples``).
+    None when those samples hold NaN/Inf."""
+    from ganlab.metrics.evaluate import evaluate, non_finite_samples
 
     fake = final_samples(tr.G, tr.config, device=tr.device)
+    if non_finite_samples(fake):
+        return None
     return evaluate(fake, tr.dataset, full=True, generator=real_generator(tr.config.seed))
