@@ -26,10 +26,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ganlab.config import config_to_dict
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.config.load import read_yaml
 from ganlab.config.messages import format_validation_error, quote
 from ganlab.errors import ConfigError
+from ganlab.schema import EVENT_KINDS, EventKind
 from ganlab.sweep.spec import Sweep, sweep_from_dict
 
 _PERCENT = re.compile(r"^\s*(\d+(\.\d+)?)\s*%\s*$")
@@ -45,18 +45,20 @@ class CheckSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     must_be_stable: tuple[str, ...] = ("baseline",)
-    allow: tuple[str, ...] = ()
+    allow: tuple[EventKind, ...] = ()
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     tolerances: dict[str, float | str] = Field(default_factory=dict)
 
-    @field_validator("allow")
+    @field_validator("allow", mode="before")
     @classmethod
-    def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [k for k in kinds if k not in DETECTOR_KINDS]
+    def _known_kinds(cls, kinds: Any) -> Any:
+        if not isinstance(kinds, list | tuple):
+            return kinds  # pydantic says what type it expected
+        unknown = [k for k in kinds if k not in EVENT_KINDS]
         if unknown:
             raise ValueError(f"unknown event kind(s) {', '.join(map(quote, unknown))}; "
-                             f"valid: {', '.join(DETECTOR_KINDS)}")
-        return kinds
+                             f"valid: {', '.join(EVENT_KINDS)}")
+        return tuple(EventKind(k) for k in kinds)
 
     @field_validator("tolerances")
     @classmethod

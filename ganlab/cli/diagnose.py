@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
-    from ganlab.diagnostics import Event
+from ganlab.schema import Severity
 
-SEVERITY_STYLE = {"failure": "bold red", "warning": "yellow"}
+if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
+    from ganlab.schema import Event
+
+SEVERITY_STYLE = {Severity.FAILURE: "bold red", Severity.WARNING: "yellow"}
 
 
 def events_json(events: list[Event]) -> str:

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a sweep: finished runs are skipped, interrupted ones resume; exit 3 if a run errored."""
         from ganlab.config import parse_set_args
+        from ganlab.schema import RESULTS
         from ganlab.sweep.plan import plan_runs
         from ganlab.sweep.runner import run_sweep
         from ganlab.sweep.spec import load_sweep_spec
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
         counts = result.results["status"].value_counts().to_dict()
         summary = ", ".join(f"{counts[s]} {s}" for s in ("completed", "failed", "error", "pending") if counts.get(s))
         typer.echo(f"sweep {spec.name}: {result.n_runs} runs ({summary}); results: "
-                   f"{result.sweep_dir / 'results.parquet'}")
+                   f"{result.sweep_dir / RESULTS}")
         if report:
             _report(result.sweep_dir, report_path(spec.name, out))
         if result.exit_code:

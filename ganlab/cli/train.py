@@ -34,10 +34,11 @@ def register(app: typer.Typer) -> None:
                                               "default filled in; build no data, train nothing.")] = False,
     ) -> None:
         """Train one GAN and write its run directory (config, metrics log, samples, checkpoint, events)."""
-        from ganlab.config import apply_overrides, dump_config, load_config, parse_set_args
+        from ganlab.config import apply_overrides, dump_config, parse_set_args
+        from ganlab.train.load import load_run_config
 
         # The file and --set are validated as written first, so --out/--device cannot hide a bad section.
-        cfg = load_config(config, parse_set_args(set_ or []))
+        cfg = load_run_config(config, parse_set_args(set_ or []))
         flags = {key: value for key, value in (("output.dir", out), ("train.device", device)) if value is not None}
         if flags:
             cfg = apply_overrides(cfg, {key: str(value) for key, value in flags.items()}, origin="option")

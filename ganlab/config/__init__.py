@@ -8,6 +8,7 @@ from ganlab.config.load import (
     parse_set_args,
     read_yaml,
     validate,
+    write_run_config,
 )
 from ganlab.config.schema import (
     DataConfig,
@@ -32,4 +33,5 @@ __all__ = [
     "parse_set_args",
     "read_yaml",
     "validate",
+    "write_run_config",
 ]

@@ -6,21 +6,24 @@ training steps (not log rows), so they mean the same thing whatever ``train.log_
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# The detector kinds, in report order. ``ganlab.diagnostics.DETECTORS`` has one entry for each; a
-# test keeps the two in step. Listed here so the config can validate names without importing pandas.
-DETECTOR_KINDS = ("non_finite", "d_dominance", "mode_collapse", "gradient_explosion", "oscillation")
+from ganlab.schema.events import EVENT_KINDS, EventKind
 
 
-def _known_kinds(names: tuple[str, ...], key: str) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in DETECTOR_KINDS]
+def _known_kinds(names: Any, key: str) -> Any:
+    """Detector names as ``EventKind`` members, repeats dropped; an unknown name is named with the valid ones."""
+    if not isinstance(names, list | tuple):
+        return names  # pydantic says what type it expected
+    unknown = [n for n in names if n not in EVENT_KINDS]
     if unknown:
         raise ValueError(
             f"unknown detector kind(s) {', '.join(map(repr, unknown))} in diagnostics.{key}; "
-            f"valid: {', '.join(DETECTOR_KINDS)}"
+            f"valid: {', '.join(EVENT_KINDS)}"
         )
-    return tuple(dict.fromkeys(names))  # drop repeats, keep order
+    return tuple(dict.fromkeys(EventKind(n) for n in names))  # drop repeats, keep order
 
 
 class DiagnosticsConfig(BaseModel):
@@ -36,10 +39,10 @@ class DiagnosticsConfig(BaseModel):
     # Online detectors look at the log every this many steps (the log itself is written every step).
     check_every: int = Field(default=50, ge=1)
     # Event kinds that stop a run once the condition has lasted `patience` steps past its onset.
-    stop_on: tuple[str, ...] = ()
+    stop_on: tuple[EventKind, ...] = ()
     patience: int = Field(default=200, ge=0)
     # Which detectors run; drop a name to silence a detector you do not trust on your data.
-    detectors: tuple[str, ...] = DETECTOR_KINDS
+    detectors: tuple[EventKind, ...] = EVENT_KINDS
 
     # d_dominance: D wins outright. D(x) >= 0.95 and D(G(z)) <= 0.05 make the logistic D loss
     # -log 0.95 - log(1 - 0.05) = 0.103, hence loss_d <= 0.1. Calibration runs whose D merely led
@@ -104,14 +107,14 @@ class DiagnosticsConfig(BaseModel):
     collapse_min_coverage_gain: float = Field(default=0.05, ge=0.0, le=1.0)
     collapse_min_gain: float = Field(default=0.1, ge=0.0)
 
-    @field_validator("stop_on")
+    @field_validator("stop_on", mode="before")
     @classmethod
-    def _known_stop_on(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_stop_on(cls, names: Any) -> Any:
         return _known_kinds(names, "stop_on")
 
-    @field_validator("detectors")
+    @field_validator("detectors", mode="before")
     @classmethod
-    def _known_detectors(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_detectors(cls, names: Any) -> Any:
         return _known_kinds(names, "detectors")
 
     @model_validator(mode="after")

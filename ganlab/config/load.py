@@ -2,8 +2,8 @@
 
 Errors name the file and line, the key, the allowed values and the closest valid key. YAML is read by
 ``ganlab.config.yamlfile`` (strict and bounded); pydantic errors are worded by ``ganlab.config.messages``.
-Registry names (datasets, losses) are checked here, after pydantic, so the schema stays a leaf that
-imports neither ``ganlab.data`` nor torch.
+Registry names (datasets, losses) are checked by the layer that builds runs (``ganlab.train.load``), where
+the registries are in reach: the config imports neither ``ganlab.data`` nor torch.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ganlab.config.messages import bare, format_validation_error, line_of, nearest, quote
+from ganlab.config.messages import bare, format_validation_error, line_of, quote
 from ganlab.config.schema import GanlabConfig
 from ganlab.config.yamlfile import Lines, parse_yaml, read_yaml
 from ganlab.errors import ConfigError, CrossFieldError
+from ganlab.io import atomic_write_text
+from ganlab.schema import CONFIG_YAML
 
 
 def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
@@ -37,28 +39,17 @@ def config_keys(path: tuple[str, ...]) -> list[str]:
     return _fields_at(GanlabConfig, path)
 
 
-def _registries() -> dict[tuple[str, str], list[str]]:
-    """Config keys whose value names a registry entry -> the valid names (imported only when checked)."""
-    from ganlab.data import DATASETS
-    from ganlab.losses import LOSSES
+def key_location(loc: tuple[str, ...], source: str = "<config>", lines: Lines | None = None,
+                 origin: Mapping[tuple[str, ...], str] | None = None) -> str:
+    """Where the value at ``loc`` came from: the override that set it, else ``source:line``, else ``source``."""
+    line = line_of(loc, lines or {})
+    return (origin or {}).get(loc) or (f"{source}:{line}" if line else source)
 
-    return {("data", "dataset"): sorted(DATASETS), ("train", "loss"): sorted(LOSSES)}
 
-
-def check_names(config: GanlabConfig, source: str = "<config>", lines: Lines | None = None,
-                origin: Mapping[tuple[str, ...], str] | None = None) -> GanlabConfig:
-    """Raise a one-line ConfigError when a dataset or loss name is not in its registry."""
-    for (section, key), valid in _registries().items():
-        name = getattr(getattr(config, section), key)
-        if name in valid:
-            continue
-        loc = (section, key)
-        where = (origin or {}).get(loc) or (f"{source}:{line_of(loc, lines or {})}" if line_of(loc, lines or {})
-                                            else source)
-        close = nearest(name, valid)
-        hint = f"; did you mean {quote(close)}?" if close else ""
-        raise ConfigError(f"{where}: {section}.{key} = {quote(name)}: unknown {key}{hint} (valid: {', '.join(valid)})")
-    return config
+def override_origins(overrides: Mapping[str, Any] | None, override_origin: str = "--set") -> dict[tuple[str, ...], str]:
+    """Each key path an override sets -> how an error names it (``--set train.loss``)."""
+    return {tuple(key.split(".")): f"{override_origin} {bare(key)}"
+            for dotted, value in (overrides or {}).items() for key in flatten({dotted: value})}
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -105,7 +96,6 @@ def validate(
     lines: Lines | None = None,
     overrides: Mapping[str, Any] | None = None,
     override_origin: str = "--set",
-    registries: bool = True,
 ) -> GanlabConfig:
     """Validate raw config data plus dotted overrides; the first problem becomes a one-line ConfigError.
 
@@ -113,14 +103,13 @@ def validate(
     would reset a whole section to its defaults, so it is an error.
     """
     merged = _deep_copy(data)
-    origin: dict[tuple[str, ...], str] = {}
     for dotted, value in (overrides or {}).items():
         for key, leaf in flatten({dotted: value}).items():
             if isinstance(leaf, Mapping):
                 raise ConfigError(f"{override_origin} {quote(key)}: an empty mapping would reset every key under "
                                   "it to its default; set the keys you mean, e.g. {nz: 64}")
             _set_dotted(merged, key, leaf)
-            origin[tuple(key.split("."))] = f"{override_origin} {bare(key)}"
+    origin = override_origins(overrides, override_origin)
     try:
         config = GanlabConfig.model_validate(merged)
     except ValidationError as err:
@@ -131,18 +120,17 @@ def validate(
         kind = CrossFieldError if not loc else ConfigError
         raise kind(format_validation_error(first, source, lines or {}, config_keys,
                                            where=overridden[0] if overridden else None)) from None
-    return check_names(config, source, lines, origin) if registries else config
+    return config
 
 
-def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
-                registries: bool = True) -> GanlabConfig:
-    """Load and validate a run config; ``overrides`` maps dotted keys to values (from ``--set``).
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> GanlabConfig:
+    """Load and validate a config file; ``overrides`` maps dotted keys to values (from ``--set``).
 
-    ``registries=False`` skips the dataset and loss name check, which imports ``ganlab.data`` and torch:
-    for readers of a run directory's ``config.yaml`` (``ganlab diagnose``) that use no registry.
+    Torch-free: dataset and loss names are not looked up (``ganlab.train.load.load_run_config`` does that
+    for a config about to be trained).
     """
     data, lines = read_yaml(path, "config file")
-    return validate(data, str(path), lines, overrides, registries=registries)
+    return validate(data, str(path), lines, overrides)
 
 
 def apply_overrides(config: GanlabConfig, overrides: Mapping[str, Any], origin: str = "--set") -> GanlabConfig:
@@ -157,6 +145,11 @@ def config_to_dict(config: GanlabConfig) -> dict[str, Any]:
 
 def dump_config(config: GanlabConfig) -> str:
     return yaml.safe_dump(config_to_dict(config), sort_keys=False)
+
+
+def write_run_config(run_dir: str | Path, config: GanlabConfig) -> None:
+    """A run directory's ``config.yaml``: the resolved config, every default filled in, written atomically."""
+    atomic_write_text(Path(run_dir) / CONFIG_YAML, dump_config(config))
 
 
 def _deep_copy(data: Mapping[str, Any]) -> dict[str, Any]:

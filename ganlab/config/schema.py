@@ -5,7 +5,7 @@ keep a typo (``batch_size: 1e7``) from passing validation and then exhausting me
 above what a DCGAN on this harness's data needs (docs/config.md lists them).
 
 This module is a leaf: it imports neither ``ganlab.data`` nor ``ganlab.losses`` (nor torch). Dataset
-and loss names are checked against their registries by ``ganlab.config.load.check_names``.
+and loss names are checked against their registries by ``ganlab.train.load.check_names``.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class OutputConfig(BaseModel):
 class GanlabConfig(BaseModel):
     model_config = _FROZEN
 
-    # torch and numpy seeds are unsigned 64-bit; every random stream is derived from it (train.sampling).
+    # torch and numpy seeds are unsigned 64-bit; every random stream is derived from it (ganlab.sampling).
     seed: int = Field(0, ge=0, le=2**63 - 1)
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()

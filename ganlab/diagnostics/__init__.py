@@ -6,19 +6,19 @@ metrics log that follows docs/metrics-schema.md. ``detect`` runs them; ``OnlineM
 """
 
 from ganlab.diagnostics.diagnose import diagnose_path
-from ganlab.diagnostics.events import FAILURE, SEVERITIES, WARNING, Event
 from ganlab.diagnostics.log import EVAL_COLUMNS, REQUIRED_COLUMNS, read_log
 from ganlab.diagnostics.online import OnlineMonitor, should_stop
 from ganlab.diagnostics.registry import DETECTORS, detect
+from ganlab.schema.events import SEVERITIES, Event, EventKind, Severity
 
 __all__ = [
     "DETECTORS",
     "EVAL_COLUMNS",
-    "FAILURE",
     "REQUIRED_COLUMNS",
     "SEVERITIES",
-    "WARNING",
+    "Severity",
     "Event",
+    "EventKind",
     "OnlineMonitor",
     "detect",
     "diagnose_path",

@@ -25,8 +25,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.events import FAILURE, WARNING, Event
-from ganlab.diagnostics.log import EVAL_COLUMNS, true_runs
+from ganlab.diagnostics.log import true_runs
+from ganlab.schema import (
+    EVAL_COLUMNS,
+    EVAL_DIVERSITY,
+    EVAL_DUP_RATE,
+    EVAL_KL,
+    EVAL_MODES,
+    EVAL_MODES_TOTAL,
+    Event,
+    EventKind,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
@@ -95,22 +105,22 @@ def _confirmed(mask: np.ndarray, starts: np.ndarray, improving: np.ndarray) -> n
 def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
     """Per-eval-row signals that are present, each with whether higher is better."""
     out: dict[str, tuple[np.ndarray, bool]] = {}
-    if {"eval_modes", "eval_modes_total"} <= set(ev.columns):
-        expected = expected_modes(ev["eval_modes_total"].to_numpy(), config.eval_samples)
-        coverage = ev["eval_modes"].to_numpy() / expected
-        if "eval_kl" in ev.columns:
+    if {EVAL_MODES, EVAL_MODES_TOTAL} <= set(ev.columns):
+        expected = expected_modes(ev[EVAL_MODES_TOTAL].to_numpy(), config.eval_samples)
+        coverage = ev[EVAL_MODES].to_numpy() / expected
+        if EVAL_KL in ev.columns:
             # KL is NaN when no sample was recognisable as any mode: that is poor quality (early
             # training), not evidence that G covers 0 modes, so coverage says nothing on that row.
-            blind = (ev["eval_modes"].to_numpy() == 0) & np.isnan(ev["eval_kl"].to_numpy())
+            blind = (ev[EVAL_MODES].to_numpy() == 0) & np.isnan(ev[EVAL_KL].to_numpy())
             coverage = np.where(blind, np.nan, coverage)
         out["coverage"] = (coverage, True)
-        if "eval_kl" in ev.columns:
-            effective = ev["eval_modes_total"].to_numpy() * np.exp(-ev["eval_kl"].to_numpy())
+        if EVAL_KL in ev.columns:
+            effective = ev[EVAL_MODES_TOTAL].to_numpy() * np.exp(-ev[EVAL_KL].to_numpy())
             out["kl_coverage"] = (effective / expected, True)
-    if "eval_diversity" in ev.columns:
-        out["diversity"] = (ev["eval_diversity"].to_numpy(), True)
-    if "eval_dup_rate" in ev.columns:
-        out["dup_rate"] = (ev["eval_dup_rate"].to_numpy(), False)
+    if EVAL_DIVERSITY in ev.columns:
+        out["diversity"] = (ev[EVAL_DIVERSITY].to_numpy(), True)
+    if EVAL_DUP_RATE in ev.columns:
+        out["dup_rate"] = (ev[EVAL_DUP_RATE].to_numpy(), False)
     return {k: v for k, v in out.items() if np.isfinite(v[0]).any()}
 
 
@@ -177,7 +187,7 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     events = []
     for first, last in true_runs(confirmed):
         full_rows = np.flatnonzero(confirmed_full[first : last + 1])
-        severity = FAILURE if len(full_rows) else WARNING
+        severity = Severity.FAILURE if len(full_rows) else Severity.WARNING
         evidence: dict[str, float | int | str] = {
             name: float(values[last]) for name, (values, _) in sig.items() if np.isfinite(values[last])
         }
@@ -197,5 +207,5 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
             else "G drops modes: look at the samples, try a lower lr_g or the nonsaturating/hinge loss"
         )
         message = f"{what} from step {int(steps[first])} over {last - first + 1} evals ({shown}): {advice}"
-        events.append(Event("mode_collapse", int(steps[first]), severity, evidence, message))
+        events.append(Event(EventKind.MODE_COLLAPSE, int(steps[first]), severity, evidence, message))
     return events

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.config.diagnostics import DiagnosticsConfig
-from ganlab.diagnostics.events import Event
 from ganlab.diagnostics.log import read_log
 from ganlab.diagnostics.registry import detect
 from ganlab.errors import DataError
-from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON
+from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON, Event
 
 
-def _run_context(run_dir: Path) -> dict[str, Any]:
+def run_context(run_dir: Path) -> dict[str, Any]:
     """``non_finite_tensor`` (and the step the run stopped at) from run.json, when the trainer recorded one."""
     path = run_dir / RUN_JSON
     if not path.is_file():
@@ -34,14 +33,14 @@ def _run_context(run_dir: Path) -> dict[str, Any]:
 def _diagnostics_section(config_yaml: Path) -> DiagnosticsConfig:
     """The ``diagnostics:`` section of a run's config.yaml, validated (errors name the file and line).
 
-    Only this section is validated: the rest (dataset, model) would load the data and model registries,
-    and torch with them, for nothing a detector uses.
+    Only this section is validated: the rest (dataset, model) means nothing to a detector, and a log
+    written by another version of ganlab may hold keys this one does not know.
     """
     from ganlab.config.load import read_yaml, validate  # here, not at import: keeps detectors light
 
     data, lines = read_yaml(config_yaml)
     section = {"diagnostics": data["diagnostics"]} if "diagnostics" in data else {}
-    return validate(section, str(config_yaml), lines, registries=False).diagnostics
+    return validate(section, str(config_yaml), lines).diagnostics
 
 
 def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
@@ -54,7 +53,7 @@ def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
         config = DiagnosticsConfig()
         if (path / CONFIG_YAML).is_file():
             config = _diagnostics_section(path / CONFIG_YAML)
-        return metrics, config, _run_context(path)
+        return metrics, config, run_context(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
     return path, DiagnosticsConfig(), {}

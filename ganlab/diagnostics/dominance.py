@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ganlab.diagnostics.collapse import quality_lost
-from ganlab.diagnostics.events import FAILURE, Event, Evidence
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
+from ganlab.schema import Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
@@ -107,5 +107,5 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
             f"D won outright from step {int(steps[first])} to {int(steps[last])} "
             f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, {why}): {advice}"
         )
-        events.append(Event("d_dominance", int(steps[first]), FAILURE, evidence, message))
+        events.append(Event(EventKind.D_DOMINANCE, int(steps[first]), Severity.FAILURE, evidence, message))
     return events

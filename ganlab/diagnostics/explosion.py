@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.events import FAILURE, WARNING, Event, Evidence, earliest_per_episode
+from ganlab.diagnostics.events import earliest_per_episode
 from ganlab.diagnostics.log import has, rows, stride, true_runs
+from ganlab.schema import Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
@@ -100,6 +101,6 @@ def gradient_explosion(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Eve
                 f"{column} jumped to {top:.3g} ({evidence['ratio']:.0f}x its running level {ref:.3g}) "
                 f"at step {int(steps[onset])} {state}: lower the learning rate or clip gradients"
             )
-            severity = FAILURE if ongoing else WARNING
-            found.append(Event("gradient_explosion", int(steps[onset]), severity, evidence, message))
+            severity = Severity.FAILURE if ongoing else Severity.WARNING
+            found.append(Event(EventKind.GRADIENT_EXPLOSION, int(steps[onset]), severity, evidence, message))
     return earliest_per_episode(found)  # D and G usually explode together

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.events import FAILURE, Event
 from ganlab.diagnostics.log import REQUIRED_COLUMNS
+from ganlab.schema import Event, EventKind, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
@@ -41,7 +41,7 @@ def non_finite(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
         "until": int(steps[bad_rows[-1]]),
     }
     message = f"{value} in {column} at step {step}: {ADVICE}"
-    return [Event("non_finite", step, FAILURE, evidence, message)]
+    return [Event(EventKind.NON_FINITE, step, Severity.FAILURE, evidence, message)]
 
 
 def with_tensor(events: list[Event], tensor: str | None, step: int | None, last_step: int | None) -> list[Event]:
@@ -52,8 +52,8 @@ def with_tensor(events: list[Event], tensor: str | None, step: int | None, last_
     """
     if not tensor:
         return events
-    out = [e for e in events if e.kind != "non_finite"]
-    found = [e for e in events if e.kind == "non_finite"]
+    out = [e for e in events if e.kind != EventKind.NON_FINITE]
+    found = [e for e in events if e.kind == EventKind.NON_FINITE]
     if found:
         e = found[0]
         evidence = {**e.evidence, "tensor": tensor}
@@ -64,4 +64,4 @@ def with_tensor(events: list[Event], tensor: str | None, step: int | None, last_
     if at is None:
         return events
     message = f"non-finite {tensor} at step {at}: {ADVICE}"
-    return [*out, Event("non_finite", at, FAILURE, {"tensor": tensor, "until": at}, message)]
+    return [*out, Event(EventKind.NON_FINITE, at, Severity.FAILURE, {"tensor": tensor, "until": at}, message)]

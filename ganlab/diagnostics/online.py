@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from ganlab.config.diagnostics import DiagnosticsConfig
-from ganlab.diagnostics.events import Event
 from ganlab.diagnostics.registry import detect
+from ganlab.schema import Event, EventKind
 
 
 def should_stop(events: Sequence[Event], last_step: int, config: DiagnosticsConfig) -> Event | None:
@@ -24,7 +24,7 @@ def should_stop(events: Sequence[Event], last_step: int, config: DiagnosticsConf
     ``non_finite`` stops at once whatever the config says: nothing useful can follow a NaN.
     """
     for event in sorted(events, key=lambda e: e.step):
-        if event.kind == "non_finite":
+        if event.kind == EventKind.NON_FINITE:
             return event
         if event.kind in config.stop_on and min(event.until, last_step) - event.step >= config.patience:
             return event

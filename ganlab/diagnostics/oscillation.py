@@ -26,14 +26,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.events import WARNING, Event, Evidence, earliest_per_episode
+from ganlab.diagnostics.events import earliest_per_episode
 from ganlab.diagnostics.log import has, rows, stride
+from ganlab.schema import EVAL_DIVERSITY, EVAL_MODES, Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
 
 COLUMNS = ("loss_d", "loss_g")
-EVAL_SIGNALS = ("eval_modes", "eval_diversity")  # G's side: the modes its samples cover, how spread they are
+EVAL_SIGNALS = (EVAL_MODES, EVAL_DIVERSITY)  # G's side: the modes its samples cover, how spread they are
 
 
 def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> dict[str, tuple[float, float]] | None:
@@ -154,7 +155,7 @@ def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float
             f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps{g_side}; lower the learning "
             "rates or beta1, or balance D and G"
         )
-        events.append(Event("oscillation", onset, WARNING, evidence, message))
+        events.append(Event(EventKind.OSCILLATION, onset, Severity.WARNING, evidence, message))
     return events
 
 

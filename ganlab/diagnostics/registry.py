@@ -1,7 +1,7 @@
 """The detector registry and ``detect``, the one entry point the trainer and ``ganlab diagnose`` share.
 
-Adding a detector means adding one entry to ``DETECTORS`` (and its name to
-``ganlab.config.diagnostics.DETECTOR_KINDS``, which the config validates against).
+Adding a detector means adding one entry to ``DETECTORS`` (and its kind to ``ganlab.schema.EventKind``,
+which the config validates against and ``results.parquet`` has a column for).
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ import pandas as pd
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics.collapse import mode_collapse
 from ganlab.diagnostics.dominance import d_dominance
-from ganlab.diagnostics.events import Event
 from ganlab.diagnostics.explosion import gradient_explosion
 from ganlab.diagnostics.log import prepare
 from ganlab.diagnostics.nonfinite import non_finite, with_tensor
 from ganlab.diagnostics.oscillation import oscillation
+from ganlab.schema import EVENT_KINDS, Event, EventKind
 
 Detector = Callable[[pd.DataFrame, DiagnosticsConfig], list[Event]]
 
-DETECTORS: dict[str, Detector] = {
-    "non_finite": non_finite,
-    "d_dominance": d_dominance,
-    "mode_collapse": mode_collapse,
-    "gradient_explosion": gradient_explosion,
-    "oscillation": oscillation,
+DETECTORS: dict[EventKind, Detector] = {
+    EventKind.NON_FINITE: non_finite,
+    EventKind.D_DOMINANCE: d_dominance,
+    EventKind.MODE_COLLAPSE: mode_collapse,
+    EventKind.GRADIENT_EXPLOSION: gradient_explosion,
+    EventKind.OSCILLATION: oscillation,
 }
+assert tuple(DETECTORS) == EVENT_KINDS, "one detector per EventKind, in its order"
 
 
 def detect(
@@ -49,7 +50,7 @@ def detect(
         for kind in config.detectors:
             events.extend(DETECTORS[kind](frame, config))
     context = context or {}
-    if "non_finite" in config.detectors:
+    if EventKind.NON_FINITE in config.detectors:
         last = int(frame["step"].iloc[-1]) if not frame.empty else None
         step = context.get("non_finite_step")
         events = with_tensor(events, context.get("non_finite_tensor"), None if step is None else int(step), last)

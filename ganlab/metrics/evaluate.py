@@ -21,6 +21,7 @@ from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl_count
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
+from ganlab.sampling import non_finite_samples
 from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - defined with the on-disk contract
 
 MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
@@ -39,13 +40,6 @@ def check_compatible(fake: Tensor, dataset: ImageDataset, source: str = "samples
                         f"{dataset.resolution}x{dataset.resolution} (set the dataset's resolution to {r})")
     if n < 10:
         raise DataError(f"{source}: {n} sample(s); the metrics need at least 10")
-
-
-def non_finite_samples(images: Tensor) -> int:
-    """How many of ``images`` ``(N, ...)`` hold a NaN or Inf anywhere."""
-    if len(images) == 0:
-        return 0
-    return int((~torch.isfinite(images.detach().reshape(len(images), -1))).any(dim=1).sum())
 
 
 def _finite(value: float) -> float | None:

@@ -2,7 +2,7 @@
 
 SAMPLES may be a ``.npz``/``.npy`` array (uint8 ``(N, H, W, C)`` or float ``(N, C, H, W)`` in
 [-1, 1]), a folder of png/jpg images, or a run directory (``config.yaml`` + ``checkpoint.pt``),
-whose generator draws the samples of its ``final_metrics`` again (``ganlab.train.sampling``).
+whose generator draws the samples of its ``final_metrics`` again (``ganlab.sampling``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from pathlib import Path
 from pydantic import ValidationError
 from torch import Tensor
 
-from ganlab.config import DataConfig, GanlabConfig, load_config
+from ganlab.config import DataConfig, load_config
 from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
-from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate, non_finite_samples
+from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
 from ganlab.metrics.features import feature_space
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.threads import idle_cores, limit_threads
-from ganlab.train.sampling import real_generator
+from ganlab.sampling import real_generator, run_samples
+from ganlab.schema import CHECKPOINT, CONFIG_YAML
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ScoreResult:
 
 
 def is_run_dir(path: Path) -> bool:
-    return path.is_dir() and (path / "config.yaml").is_file() and (path / "checkpoint.pt").is_file()
+    return path.is_dir() and (path / CONFIG_YAML).is_file() and (path / CHECKPOINT).is_file()
 
 
 def build_reference(name: str, resolution: int, data_path: str | None = None) -> ImageDataset:
@@ -50,28 +51,6 @@ def build_reference(name: str, resolution: int, data_path: str | None = None) ->
         raise DataError(f"data.{'.'.join(map(str, first['loc']))} = {first.get('input')!r}: "
                         f"{first['msg']} (samples must be scored at a resolution the dataset supports)") from None
     return DATASETS[name](config)
-
-
-def run_samples(config: GanlabConfig, checkpoint: Path, n: int | None, seed: int | None) -> Tensor:
-    """A run's final samples ``(n, C, R, R)`` from its checkpoint's generator, drawn exactly as the trainer
-    drew them for ``final_metrics`` (``ganlab.train.sampling.final_samples``)."""
-    from ganlab.models import build_generator
-    from ganlab.train.checkpoint import read_checkpoint
-    from ganlab.train.sampling import final_samples
-
-    state = read_checkpoint(checkpoint, keys=("generator",))
-    net = build_generator(config)
-    try:
-        net.load_state_dict(state["generator"])
-    except RuntimeError as err:
-        first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
-        raise DataError(f"{checkpoint}: the generator does not match config.yaml ({first})") from None
-    images = final_samples(net, config, n=n, seed=seed)
-    bad = non_finite_samples(images)
-    if bad:  # zeroed, they would score as plausible gray images; no metric means anything here
-        raise DataError(f"{checkpoint.parent}: {bad} of {len(images)} samples of its generator hold NaN or Inf "
-                        "(diverged weights?); no metric can be computed from them")
-    return images
 
 
 def _first_image_side(folder: Path) -> int:
@@ -101,11 +80,11 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (expected .npz/.npy, a folder of images or a run directory)")
     if is_run_dir(path):
-        config = load_config(path / "config.yaml")
+        config = load_config(path / CONFIG_YAML)
         name = dataset or config.data.dataset
         ref_path = data_path or (config.data.path if name == config.data.dataset else None)
         reference = build_reference(name, resolution or config.data.resolution, ref_path)
-        images = run_samples(config, path / "checkpoint.pt", n, seed)
+        images = run_samples(config, path / CHECKPOINT, n, seed)
         seed = config.seed if seed is None else seed
     else:
         if dataset is None:

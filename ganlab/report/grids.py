@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from ganlab.report.load import LoadedSweep, sample_files
+from ganlab.report.load import LoadedSweep
+from ganlab.schema import sample_files
 
 MAX_BYTES = 300_000
 MAX_SIDE = 320

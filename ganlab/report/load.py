@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,20 @@ from pydantic import ValidationError
 from ganlab.config.load import flatten
 from ganlab.config.yamlfile import read_yaml
 from ganlab.errors import DataError, GanlabError
-from ganlab.schema import CONFIG_YAML, FINISHED, MANIFEST, METRICS_FILE, RESULTS, RUN_JSON, SweepManifest
+from ganlab.schema import (
+    CONFIG_YAML,
+    FINISHED,
+    MANIFEST,
+    METRICS_FILE,
+    RESULTS,
+    RUN_JSON,
+    Severity,
+    SweepManifest,
+    sample_files,
+)
 
 # Metric columns that describe the evaluation rather than score it: kept in summary.csv, not plotted.
 AUX_METRICS = ("n_samples", "modes_total", "modes_expected", "kid_std")
-_STEP_PNG = re.compile(r"^step_(\d+)\.png$")
 _TEXT_COLUMNS = {"variant": "", "run_id": "", "overrides": "{}", "status": "pending", "stop_reason": "",
                  "error": "", "run_dir": "", "log_path": ""}
 _NUMBER_COLUMNS = ("seed", "steps_done", "steps_total", "wall_time_s")
@@ -112,7 +120,7 @@ def _read_meta(path: Path, notes: list[str]) -> dict[str, Any] | None:
     except ValidationError as err:
         # Keep what can be read: a manifest from another ganlab version still names the sweep.
         first = err.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "sweep.json"
+        where = ".".join(map(str, first["loc"])) or MANIFEST
         notes.append(f"sweep.json does not follow the manifest schema ({where}: {first['msg']}); "
                      "header details may be incomplete.")
         return meta
@@ -187,10 +195,10 @@ def _split_severity(runs: pd.DataFrame, kinds: list[str]) -> None:
                 fail.append(onset)
                 warn.append(math.nan)
                 continue
-            steps = {sev: min((_step(e) for e in mine if (e.get("severity") or "failure") == sev), default=math.nan)
-                     for sev in ("failure", "warning")}
-            fail.append(steps["failure"])
-            warn.append(steps["warning"])
+            steps = {sev: min((_step(e) for e in mine if (e.get("severity") or Severity.FAILURE) == sev),
+                              default=math.nan) for sev in Severity}
+            fail.append(steps[Severity.FAILURE])
+            warn.append(steps[Severity.WARNING])
         runs[f"fail_{kind}"] = np.asarray(fail, dtype=float)
         runs[f"warn_{kind}"] = np.asarray(warn, dtype=float)
 
@@ -226,7 +234,7 @@ def _inventory(sweep: LoadedSweep) -> None:
         notes.append(f"{_some(label[group.index].tolist())} crashed (status error) and "
                      f"{'is' if len(group) == 1 else 'are'} left out of the statistics: {message}")
     started = runs["status"] != "pending"
-    for col, what in (("has_log", "metrics.parquet"), ("has_config", "config.yaml"), ("has_samples", "sample grids")):
+    for col, what in (("has_log", METRICS_FILE), ("has_config", CONFIG_YAML), ("has_samples", "sample grids")):
         lacking = label[started & ~runs[col]].tolist()
         if lacking:
             notes.append(f"No {what} for {len(lacking)} run(s): {_some(lacking)}.")
@@ -250,15 +258,6 @@ def _diagnostics_off(runs: pd.DataFrame) -> bool:
 
 def _some(labels: list[str], limit: int = 8) -> str:
     return ", ".join(labels[:limit]) + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
-
-
-def sample_files(run_dir: Path | None) -> dict[int, Path]:
-    """``{step: path}`` of a run's ``samples/step_XXXXXX.png`` grids (empty when there are none)."""
-    folder = None if run_dir is None else run_dir / "samples"
-    if folder is None or not folder.is_dir():
-        return {}
-    found = {int(m.group(1)): p for p in folder.iterdir() if (m := _STEP_PNG.match(p.name))}
-    return dict(sorted(found.items()))
 
 
 def first_run_info(sweep: LoadedSweep) -> dict[str, Any]:

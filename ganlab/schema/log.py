@@ -6,6 +6,15 @@ The trainer writes these columns and the detectors read them; the final-metric k
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ganlab.io import atomic_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 # Scalars the trainer computes every step, in the order it computes them. All are checked for NaN/Inf;
 # all but ``g_out_absmax`` (G's largest |output|, where an exploding G shows first) are logged.
 STEP_VALUES = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "g_out_absmax")
@@ -25,6 +34,8 @@ EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
 CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
+# Each by name, for the detectors and the calibration truth that read them.
+EVAL_MODES, EVAL_MODES_TOTAL, EVAL_KL, EVAL_DIVERSITY, EVAL_DUP_RATE = EVAL_COLUMNS
 
 # Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
 # is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction
@@ -45,3 +56,18 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
     "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
 }
+
+
+def write_log(path: str | Path, rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
+    """Write a metrics log (``LOG_COLUMNS``, then any ``eval_*`` columns) to ``path`` atomically; returns it.
+
+    The one writer of ``metrics.parquet``: the trainer's, and the test fixtures' through it.
+    """
+    import pandas as pd
+
+    log = pd.DataFrame(list(rows), columns=None if rows else list(LOG_COLUMNS))
+    if not log.empty:
+        log["step"] = log["step"].astype("int64")
+    with atomic_path(path) as tmp:
+        log.to_parquet(tmp, index=False)
+    return log

@@ -2,14 +2,16 @@
 
 Readers (the sweep driver, the report, ``diagnose``, the CI gate) use this module, never the trainer,
 so they need no torch. Layout: ``config.yaml`` (resolved), ``metrics.parquet`` (``ganlab.schema.log``),
-``samples/step_XXXXXX.png``, ``checkpoint.pt``, ``run.json``, ``events.json`` (a list of
-``Event.to_dict()``: ``{kind, step, severity, evidence, message}``), ``error.log`` after a crash.
+``samples/step_XXXXXX.png``, ``checkpoint.pt``, ``run.json``, ``events.json`` (``ganlab.schema.events``),
+``error.log`` after a crash and ``.lock`` (held by the process training there). The names below are the
+only place these file names are spelled.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import platform
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -19,12 +21,31 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 import ganlab
 from ganlab.io import atomic_write_text
+from ganlab.schema.events import EventKind, Severity
 
 CONFIG_YAML = "config.yaml"
 METRICS_FILE = "metrics.parquet"
 CHECKPOINT = "checkpoint.pt"
 RUN_JSON = "run.json"
 EVENTS_JSON = "events.json"
+ERROR_LOG = "error.log"
+LOCK_FILE = ".lock"  # a run directory's, and a sweep folder's (``ganlab.lock.held``)
+SAMPLES_DIR = "samples"
+SAMPLE_NAME = re.compile(r"^step_(\d+)\.png$")  # samples/step_XXXXXX.png: the grid at that step
+
+
+def sample_path(run_dir: str | Path, step: int) -> Path:
+    """``run_dir/samples/step_XXXXXX.png``, the sample grid written at ``step``."""
+    return Path(run_dir) / SAMPLES_DIR / f"step_{step:06d}.png"
+
+
+def sample_files(run_dir: str | Path | None) -> dict[int, Path]:
+    """``{step: path}`` of a run's sample grids, in step order (empty when there are none)."""
+    folder = None if run_dir is None else Path(run_dir) / SAMPLES_DIR
+    if folder is None or not folder.is_dir():
+        return {}
+    found = {int(m.group(1)): p for p in folder.iterdir() if (m := SAMPLE_NAME.match(p.name))}
+    return dict(sorted(found.items()))
 
 RunStatus = Literal["running", "completed", "failed", "error"]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)  # what RunRecord.status accepts
@@ -61,9 +82,9 @@ class EventSummary(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: str
+    kind: EventKind
     step: int
-    severity: str
+    severity: Severity
 
 
 class RunRecord(BaseModel):

@@ -6,17 +6,31 @@ Layout: ``sweep.json``, ``results.parquet`` (one row per run, rewritten atomical
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
-from ganlab.config.diagnostics import DETECTOR_KINDS
+from ganlab.io import atomic_write_text
+from ganlab.schema.events import EVENT_KINDS
 from ganlab.schema.log import EVAL_KEYS
 
 MANIFEST = "sweep.json"
 RESULTS = "results.parquet"
+RUNS_DIR = "runs"
+LOGS_DIR = "logs"
 BASELINE = "baseline"  # the variant that is the base config itself
+
+
+def run_path(sweep_dir: str | Path, run_id: str) -> Path:
+    """``<sweep>/runs/<run_id>``: the run directory of one run of a sweep."""
+    return Path(sweep_dir) / RUNS_DIR / run_id
+
+
+def run_log(sweep_dir: str | Path, run_id: str) -> Path:
+    """``<sweep>/logs/<run_id>.log``: the worker output of one run of a sweep."""
+    return Path(sweep_dir) / LOGS_DIR / f"{run_id}.log"
 
 
 class SweepManifest(BaseModel):
@@ -50,6 +64,11 @@ class SweepManifest(BaseModel):
     baseline_seeds: list[int] | None = None
 
 
+def write_manifest(sweep_dir: str | Path, manifest: SweepManifest) -> None:
+    """``<sweep>/sweep.json``, written atomically."""
+    atomic_write_text(Path(sweep_dir) / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
+
+
 # results.parquet: the fixed columns, then onset_<kind> per detector and metric_<key> per final metric.
 BASE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("variant", pa.string()), ("seed", pa.int64()), ("run_id", pa.string()), ("overrides", pa.string()),
@@ -61,7 +80,7 @@ ONSET_PREFIX, METRIC_PREFIX = "onset_", "metric_"
 
 
 def results_schema() -> pa.Schema:
-    return pa.schema([*BASE_COLUMNS, *((f"{ONSET_PREFIX}{k}", pa.float64()) for k in DETECTOR_KINDS),
+    return pa.schema([*BASE_COLUMNS, *((f"{ONSET_PREFIX}{k}", pa.float64()) for k in EVENT_KINDS),
                       *((f"{METRIC_PREFIX}{k}", pa.float64()) for k in EVAL_KEYS)])
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ganlab.errors import GanlabError
 from ganlab.lock import held
-
-LOCK = ".lock"
+from ganlab.schema import LOCK_FILE
 
 
 class SweepLocked(GanlabError):
@@ -23,5 +22,5 @@ def sweep_lock(sweep_dir: str | Path) -> Iterator[Path]:
         return SweepLocked(f"{sweep_dir} is in use by another ganlab sweep ({holder}); wait for it to "
                            "finish, or stop it, or write to another --out")
 
-    with held(Path(sweep_dir) / LOCK, busy) as path:
+    with held(Path(sweep_dir) / LOCK_FILE, busy) as path:
         yield path

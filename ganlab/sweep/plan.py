@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ganlab.config import GanlabConfig, config_to_dict
+from ganlab.schema import run_log, run_path
 from ganlab.sweep.spec import Sweep, check_duplicates
 from ganlab.sweep.task import RunTask
 
@@ -43,8 +44,8 @@ def plan_runs(sweep: Sweep, sweep_dir: str | Path) -> list[RunTask]:
             seeded = config.model_copy(update={"seed": seed})
             rid = run_id(seeded)
             tasks.append(RunTask(variant=name, seed=seed, run_id=rid, overrides=dict(sweep.variants[name]),
-                                 config=config_to_dict(seeded), run_dir=str(sweep_dir / "runs" / rid),
-                                 log_path=str(sweep_dir / "logs" / f"{rid}.log")))
+                                 config=config_to_dict(seeded), run_dir=str(run_path(sweep_dir, rid)),
+                                 log_path=str(run_log(sweep_dir, rid))))
     return tasks
 
 

@@ -16,10 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_path
-from ganlab.schema import EVAL_KEYS, RESULTS, RunRecord, result_columns, results_schema
+from ganlab.schema import EVAL_KEYS, EVENT_KINDS, RESULTS, RunRecord, result_columns, results_schema
 from ganlab.schema.sweep import BASE_COLUMNS, METRIC_PREFIX, ONSET_PREFIX
 from ganlab.sweep.task import RunTask
 
@@ -52,7 +51,7 @@ def result_row(task: RunTask, sweep_dir: str | Path, info: RunRecord | None = No
     status = record.get("status") or (info.status if info is not None else "pending")
     if status == "running":  # interrupted: it resumes next time
         status = "pending"
-    events = [e.model_dump() for e in info.events] if info is not None else []
+    events = [e.model_dump(mode="json") for e in info.events] if info is not None else []
     metrics = (info.final_metrics if info is not None else None) or {}
     wall = record.get("wall_time_s", info.wall_time_s if info is not None else math.nan)
     error = record.get("error") or (info.error if info is not None else None)
@@ -66,7 +65,7 @@ def result_row(task: RunTask, sweep_dir: str | Path, info: RunRecord | None = No
         "log_path": _relative(record.get("log_path"), sweep_dir), "run_dir": _relative(task.run_dir, sweep_dir),
         "events": json.dumps(events), "event_kinds": ",".join(sorted({str(e["kind"]) for e in events})),
     }
-    for kind in DETECTOR_KINDS:
+    for kind in EVENT_KINDS:
         onsets = [_float(e["step"]) for e in events if e["kind"] == kind]
         row[f"{ONSET_PREFIX}{kind}"] = min(onsets) if onsets else math.nan
     for key in EVAL_KEYS:

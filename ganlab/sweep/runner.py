@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ganlab.io import atomic_write_text, read_json
+from ganlab.io import read_json
 from ganlab.schema.run import RunRecord, finished_record, git_commit, read_run, timestamp, versions, write_run
-from ganlab.schema.sweep import MANIFEST, SweepManifest
+from ganlab.schema.sweep import MANIFEST, SweepManifest, write_manifest
 from ganlab.sweep.backends import get_backend
 from ganlab.sweep.lock import sweep_lock
 from ganlab.sweep.options import SweepOptions
@@ -81,7 +81,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
         devices = {info.device for task in tasks if (info := finished_info(task)) is not None}
         previous = _read_manifest(sweep_dir)
         manifest = _manifest(sweep, options, len(todo), devices)
-        _write_manifest(sweep_dir, manifest)
+        write_manifest(sweep_dir, manifest)
         write_results(sweep_dir, list(rows.values()))
 
         def on_done(record: dict[str, Any]) -> None:
@@ -108,7 +108,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
             status = "interrupted"
             raise
         finally:
-            _write_manifest(sweep_dir, manifest.model_copy(update={
+            write_manifest(sweep_dir, manifest.model_copy(update={
                 "status": status, "finished_at": timestamp(), "device": ", ".join(sorted(devices)) or None}))
     return SweepResult(sweep_dir, read_results(sweep_dir), len(tasks), len(tasks) - len(todo))
 
@@ -120,10 +120,6 @@ def _read_manifest(sweep_dir: Path) -> str | None:
     except (OSError, ValueError):
         return None
     return previous.get("sweep_sha256") if isinstance(previous, dict) else None
-
-
-def _write_manifest(sweep_dir: Path, manifest: SweepManifest) -> None:
-    atomic_write_text(sweep_dir / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
 
 
 def _manifest(sweep: Sweep, options: SweepOptions, n_todo: int, devices: set[str]) -> SweepManifest:

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from ganlab.config import GanlabConfig, config_to_dict
-from ganlab.config.load import Lines, flatten, read_yaml, validate
+from ganlab.config.load import Lines, flatten, read_yaml
 from ganlab.config.messages import format_validation_error, nearest, quote
 from ganlab.errors import ConfigError, CrossFieldError
 from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
@@ -148,7 +148,9 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
     for key in set_overrides:
         if key in _RESERVED_KEYS or key.split(".")[0] == "seed":
             raise ConfigError(f"--set {key}: {_RESERVED_KEYS.get(key, _RESERVED_KEYS['seed'])}; edit the sweep file")
-    base = validate(base_data, base_source, base_lines, set_overrides)
+    from ganlab.train.load import validate_run  # the registries (and torch) only once a sweep is read
+
+    base = validate_run(base_data, base_source, base_lines, set_overrides)
     base_dict = config_to_dict(base)
 
     variants: dict[str, dict[str, Any]] = {BASELINE: {}}
@@ -188,7 +190,8 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
     for name, flat in variants.items():
         if name != BASELINE:
             where = f"{source}:{variant_lines[name]}" if variant_lines[name] else source
-            configs[name] = validate(base_dict, source, None, flat, override_origin=f"{where}: variant '{name}' sets")
+            configs[name] = validate_run(base_dict, source, None, flat,
+                                         override_origin=f"{where}: variant '{name}' sets")
     seeds = tuple(range(spec.seeds)) if isinstance(spec.seeds, int) else tuple(spec.seeds)
     _check_analysis(spec, source, lines)
     sweep = Sweep(name=spec.name, source=source, sha256=sha256, base=base, seeds=seeds,
@@ -286,8 +289,10 @@ def _check_override(base: dict[str, Any], source: str, line: int, who: str, key:
     memo = (key, json.dumps(value, sort_keys=True, default=str))
     if memo in checked:
         return
+    from ganlab.train.load import validate_run
+
     try:
-        validate(base, source, None, {key: value}, override_origin=f"{where}: {who} sets")
+        validate_run(base, source, None, {key: value}, override_origin=f"{where}: {who} sets")
     except CrossFieldError:
         return  # e.g. a sigmoid output needs data.range [0, 1]: the whole variant is validated next
     checked[memo] = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganlab.schema import RunRecord, read_run
+from ganlab.schema import RunRecord, read_run, run_log
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class RunTask:
     def log_file(self) -> str:
         if self.log_path:
             return self.log_path
-        return str(Path(self.run_dir).parent.parent / "logs" / f"{self.run_id}.log")
+        return str(run_log(Path(self.run_dir).parent.parent, self.run_id))
 
 
 def task_record(task: RunTask, status: str, *, error: str | None = None, info: RunRecord | None = None,
@@ -70,8 +70,8 @@ def execute(task: RunTask, run_dir: str | None = None, threads: int | None = Non
     interrupted run stays ``running`` in run.json and resumes next time. Returns ``task_record``'s dict.
     """
     run_dir = str(run_dir or task.run_dir)
-    log = Path(log_path or (task.log_file if run_dir == task.run_dir else Path(run_dir).parent.parent / "logs"
-                            / f"{task.run_id}.log"))
+    log = Path(log_path or (task.log_file if run_dir == task.run_dir
+                            else run_log(Path(run_dir).parent.parent, task.run_id)))
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     status: str = "error"

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganlab.config import GanlabConfig, apply_overrides, load_config
+from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.schema import EVENTS_JSON, RunRecord
 from ganlab.testing.profiles import active_profile
 from ganlab.train import train
+from ganlab.train.load import load_run_config
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def assert_stable(
     seed's run.json and events, and ``run_dir`` only when the folder was kept.
     """
     profile = active_profile()
-    config = config_or_path if isinstance(config_or_path, GanlabConfig) else load_config(config_or_path)
+    config = config_or_path if isinstance(config_or_path, GanlabConfig) else load_run_config(config_or_path)
     seeds = profile.seeds if seeds is None else seeds
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     steps = steps if steps is not None else profile.steps

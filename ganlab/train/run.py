@@ -19,34 +19,37 @@ from typing import Any
 
 import torch
 
-from ganlab.config import GanlabConfig, dump_config
+from ganlab.config import GanlabConfig, write_run_config
 from ganlab.data import build_dataset
 from ganlab.errors import ConfigError, GanlabError
-from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.lock import held
+from ganlab.sampling import final_samples, load_checkpoint, non_finite_samples, real_generator, save_checkpoint
 from ganlab.schema import (
     CHEAP_KEYS,
-    CONFIG_YAML,
+    ERROR_LOG,
     EVAL_PREFIX,
     EVENTS_JSON,
+    LOCK_FILE,
     LOGGED_VALUES,
+    METRICS_FILE,
+    Event,
     EventSummary,
     RunRecord,
     git_commit,
     read_run,
+    sample_path,
     timestamp,
     versions,
+    write_events,
+    write_log,
     write_run,
 )
-from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
 from ganlab.train.rundir import run_id
 from ganlab.train.samples import save_grid
-from ganlab.train.sampling import final_samples, real_generator
-from ganlab.train.trainer import Trainer, resolve_config, write_metrics
+from ganlab.train.trainer import Trainer, resolve_config
 
-RUN_LOCK = ".lock"
 # The tensors named when G's parameters are finite but its samples are not (a user model, an overflow).
 EVAL_SAMPLES_NAN = "output of G on the evaluation batch"
 FINAL_SAMPLES_NAN = "output of G on the final samples"
@@ -121,7 +124,7 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
         return RunLocked(f"{run_dir} is in use by another ganlab train ({holder}); wait for it to finish, "
                          "or stop it, or train into another --out")
 
-    with held(run_dir / RUN_LOCK, busy):
+    with held(run_dir / LOCK_FILE, busy):
         previous = read_run(run_dir)
         if previous is not None and previous.run_id != rid:
             raise ConfigError(f"{run_dir}: holds run {previous.run_id}, not this config's run {rid}; "
@@ -130,7 +133,7 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
             return RunResult(run_dir, previous)
 
         # --- set up, or resume from the last checkpoint ---------------------------------------------
-        atomic_write_text(run_dir / CONFIG_YAML, dump_config(config))
+        write_run_config(run_dir, config)
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
         device = resolve_device(config.train.device)
@@ -151,10 +154,10 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
             stop = _loop(trainer, rows, clock, run_dir, record, progress)
             record = _finish(trainer, rows, clock, run_dir, record, stop)
         except Exception as err:
-            (run_dir / "error.log").write_text(traceback.format_exc())
+            (run_dir / ERROR_LOG).write_text(traceback.format_exc())
             write_run(run_dir, record.model_copy(update={
                 "status": "error", "error": f"{type(err).__name__}: {err}", "steps_done": trainer.step_done,
-                "wall_time_s": clock(), "error_log": str(run_dir / "error.log")}))
+                "wall_time_s": clock(), "error_log": str(run_dir / ERROR_LOG)}))
             raise
         return RunResult(run_dir, record)
 
@@ -205,9 +208,9 @@ def _loop(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Path
                 if param := tr.non_finite_param():
                     return Stop("failed", f"non_finite at step {step}: {param}", param)
             if checkpoint_now:
-                save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{step:06d}.png")
+                save_grid(tr.images(tr.fixed_z), sample_path(run_dir, step))
                 save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
-                write_metrics(run_dir, rows)
+                write_log(run_dir / METRICS_FILE, rows)
                 write_run(run_dir, record.model_copy(update={"steps_done": step, "wall_time_s": clock()}))
             bar.update(step, values, force=step == t.steps)
     return Stop()
@@ -220,23 +223,23 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
     if stop.status == "failed" and stop.non_finite_tensor is None:
         # Stopped by a detector: keep a sample grid at the stop, beside the periodic ones, and G as it was
         # then, so `ganlab score RUN_DIR` reads the generator that final_metrics were computed on.
-        save_grid(tr.images(tr.fixed_z), run_dir / "samples" / f"step_{tr.step_done:06d}.png")
+        save_grid(tr.images(tr.fixed_z), sample_path(run_dir, tr.step_done))
         save_checkpoint(run_dir, {**tr.state(), "rows": rows, "time_s": clock()})
     final = _full_eval(tr) if diag.enabled and stop.non_finite_tensor is None else None
     if diag.enabled and stop.non_finite_tensor is None and final is None:
         stop = Stop("failed", f"non_finite after step {tr.step_done}: {FINAL_SAMPLES_NAN}", FINAL_SAMPLES_NAN)
-    log = write_metrics(run_dir, rows)
-    events: list[dict[str, Any]] = []
+    log = write_log(run_dir / METRICS_FILE, rows)
+    events: list[Event] = []
     if diag.enabled:
         from ganlab.diagnostics import detect
 
         context = ({"non_finite_tensor": stop.non_finite_tensor, "non_finite_step": tr.step_done}
                    if stop.non_finite_tensor else None)
-        events = [e.to_dict() for e in detect(log, diag, context)]
-    atomic_write_json(run_dir / EVENTS_JSON, events)
+        events = detect(log, diag, context)
+    write_events(run_dir / EVENTS_JSON, events)
     record = record.model_copy(update={
         "status": stop.status, "stop_reason": stop.reason, "steps_done": tr.step_done, "wall_time_s": clock(),
-        "events": [EventSummary(kind=e["kind"], step=e["step"], severity=e["severity"]) for e in events],
+        "events": [EventSummary(kind=e.kind, step=e.step, severity=e.severity) for e in events],
         "final_metrics": final, "non_finite_tensor": stop.non_finite_tensor, "finished_at": timestamp()})
     write_run(run_dir, record)
     return record
@@ -245,7 +248,7 @@ def _finish(tr: Trainer, rows: list[dict[str, float]], clock: Clock, run_dir: Pa
 def _cheap_eval(tr: Trainer) -> dict[str, float] | None:
     """The ``eval_*`` log columns: ``CHEAP_KEYS`` of the fixed eval batch (NaN where not defined); None when
     G's samples hold NaN/Inf (no metric means anything then: the run stops as ``non_finite``)."""
-    from ganlab.metrics.evaluate import evaluate, non_finite_samples
+    from ganlab.metrics.evaluate import evaluate
 
     images = tr.images(tr.eval_z).cpu()
     if non_finite_samples(images):
@@ -258,7 +261,7 @@ def _full_eval(tr: Trainer) -> dict[str, Any] | None:
     """``run.json``'s ``final_metrics``: every metric of ``evaluate`` on ``diagnostics.final_samples`` samples
     from the final z stream; ``ganlab score RUN_DIR`` draws the same ones (``sampling.final_samples``).
     None when those samples hold NaN/Inf."""
-    from ganlab.metrics.evaluate import evaluate, non_finite_samples
+    from ganlab.metrics.evaluate import evaluate
 
     fake = final_samples(tr.G, tr.config, device=tr.device)
     if non_finite_samples(fake):

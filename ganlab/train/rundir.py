@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from ganlab.config import GanlabConfig, config_to_dict
-from ganlab.train.sampling import STREAMS_VERSION
+from ganlab.sampling import STREAMS_VERSION
 
 
 def run_id(config: GanlabConfig) -> str:

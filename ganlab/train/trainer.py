@@ -8,21 +8,18 @@ saved one stopped.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.data import ImageDataset, build_dataset
 from ganlab.data.range import to_data_range
-from ganlab.io import atomic_path
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
-from ganlab.schema import LOG_COLUMNS, METRICS_FILE, STEP_VALUES
-from ganlab.train.sampling import MEMORY_FORMAT, draw_z, fixed_stream, generate, stream, stream_seed
+from ganlab.sampling import MEMORY_FORMAT, draw_z, fixed_stream, generate, stream, stream_seed
+from ganlab.schema import STEP_VALUES
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
@@ -149,13 +146,3 @@ class Trainer:
         self.data_gen.set_state(state["rng"]["data"])
         self.z_gen.set_state(state["rng"]["z"])
         self.step_done = state["step"]
-
-
-def write_metrics(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
-    """Write the log (``ganlab.schema.LOG_COLUMNS``, then any ``eval_*`` columns) to ``metrics.parquet``."""
-    log = pd.DataFrame(rows, columns=None if rows else list(LOG_COLUMNS))
-    if not log.empty:
-        log["step"] = log["step"].astype("int64")
-    with atomic_path(run_dir / METRICS_FILE) as tmp:
-        log.to_parquet(tmp, index=False)
-    return log

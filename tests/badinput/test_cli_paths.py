@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ganlab.errors import ConfigError
 from tests.badinput.helpers import SWEEP, cli, write
 
 
@@ -52,10 +53,16 @@ def test_importing_the_config_imports_neither_torch_nor_the_data() -> None:
 
 
 def test_a_run_dir_config_can_be_read_without_torch(tmp_path: Path) -> None:
-    """``load_config(..., registries=False)`` (for ``diagnose``) validates the file without importing torch."""
-    config = write(tmp_path / "config.yaml", "data: {dataset: gaussian-grid}\ndiagnostics: {patience: 7}\n")
+    """``load_config`` (what ``diagnose`` and ``score`` read a run's config.yaml with) imports no torch; the
+    registry names are looked up only by ``load_run_config``, for a config about to be trained."""
+    config = write(tmp_path / "config.yaml", "data: {dataset: gausian-grid}\ndiagnostics: {patience: 7}\n")
     code = ("import sys; from ganlab.config import load_config; "
-            f"c = load_config({str(config)!r}, registries=False); assert c.diagnostics.patience == 7; "
+            f"c = load_config({str(config)!r}); assert c.diagnostics.patience == 7; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+    from ganlab.train.load import load_run_config
+
+    with pytest.raises(ConfigError, match=r"config.yaml:1: data.dataset = 'gausian-grid': unknown dataset; "
+                                          r"did you mean 'gaussian-grid'"):
+        load_run_config(config)

@@ -10,6 +10,7 @@ import yaml
 
 from ganlab.config import validate
 from ganlab.errors import ConfigError
+from ganlab.train.load import validate_run
 from tests.badinput.helpers import RUN_CONFIG, SWEEP, assert_one_line_error, cli, write
 
 
@@ -62,7 +63,7 @@ def test_registry_names_are_checked_with_file_and_line(tmp_path: Path) -> None:
     assert_one_line_error(cli("train", path, "--dry-run"), f"{path}:1", "data.dataset = 'gausian-grid'",
                           "did you mean 'gaussian-grid'")
     with pytest.raises(ConfigError, match="--set train.loss: train.loss = 'hing'.*did you mean 'hinge'"):
-        validate({}, overrides={"train.loss": "hing"})
+        validate_run({}, overrides={"train.loss": "hing"})
 
 
 def test_out_of_memory_at_start_up_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

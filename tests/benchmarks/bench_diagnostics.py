@@ -14,9 +14,8 @@ import pytest
 import torch
 
 from ganlab.config import GanlabConfig, apply_overrides
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.data import build_dataset
-from ganlab.schema import RunRecord
+from ganlab.schema import EVENT_KINDS, RunRecord
 from ganlab.train import Trainer
 from ganlab.train.run import Clock, _loop
 
@@ -29,7 +28,7 @@ BASE = {"data.dataset": "stacked-digits", "data.resolution": 16, "data.channels"
 MODES = {
     "off": {"diagnostics.enabled": False},
     # Every detector runs online (stop_on), with patience so long that none stops the run.
-    "on": {"diagnostics.stop_on": list(DETECTOR_KINDS), "diagnostics.patience": 10**6},
+    "on": {"diagnostics.stop_on": list(EVENT_KINDS), "diagnostics.patience": 10**6},
 }
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from ganlab.report import build_report
-from ganlab.report.synthetic import make_sweep
+from ganlab.testing.synthetic import make_sweep
 
 pytestmark = pytest.mark.benchmark
 

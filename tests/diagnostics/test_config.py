@@ -10,8 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from ganlab.config import DiagnosticsConfig, load_config
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.errors import ConfigError
+from ganlab.schema import EVENT_KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md"
 
@@ -27,7 +27,7 @@ def documented_defaults() -> dict[str, object]:
         keys = re.findall(r"`(\w+)`", cells[0])
         values = [v.strip() for v in cells[1].split(",")] if len(keys) > 1 else [cells[1]]
         for key, value in zip(keys, values, strict=True):
-            found[key] = list(DETECTOR_KINDS) if value == "all five" else yaml.safe_load(value)
+            found[key] = list(EVENT_KINDS) if value == "all five" else yaml.safe_load(value)
     return found
 
 

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from ganlab.config import DiagnosticsConfig
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.diagnostics import DETECTORS, REQUIRED_COLUMNS, detect
 from ganlab.diagnostics.collapse import expected_modes
 from ganlab.diagnostics.dominance import vanish_ratio
 from ganlab.diagnostics.log import prepare, true_runs
 from ganlab.errors import DataError
+from ganlab.schema import EVENT_KINDS
 
 from .traces import Shape, healthy, inject_collapse, inject_dominance, inject_explosion, inject_nan
 
@@ -22,10 +22,10 @@ CONFIG = DiagnosticsConfig()
 
 
 def test_registry_matches_the_config_kinds() -> None:
-    assert tuple(DETECTORS) == DETECTOR_KINDS
+    assert tuple(DETECTORS) == EVENT_KINDS
 
 
-@pytest.mark.parametrize("kind", DETECTOR_KINDS)
+@pytest.mark.parametrize("kind", EVENT_KINDS)
 def test_each_detector_tolerates_empty_short_and_sparse_logs(kind: str) -> None:
     detector = DETECTORS[kind]
     empty = prepare(pd.DataFrame(columns=list(REQUIRED_COLUMNS)))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from ganlab.config import GanlabConfig, apply_overrides, dump_config, load_config, parse_set_args
 from ganlab.errors import ConfigError
+from ganlab.train.load import validate_run
 
 
 def write(tmp_path, text: str):
@@ -62,8 +63,9 @@ def test_wrong_value_names_allowed_values(tmp_path):
     ("train.device", "tpu", "cuda"),
 ])
 def test_registry_values_list_the_valid_names(key, value, valid):
-    with pytest.raises(ConfigError, match=valid):
-        apply_overrides(GanlabConfig(), {key: value})
+    """A config to train (``validate_run``) has its dataset and loss looked up in their registries."""
+    with pytest.raises(ConfigError, match=f"--set {key}: {key} = .*{valid}"):
+        validate_run({}, overrides={key: value})
 
 
 def test_missing_file_and_bad_yaml_are_config_errors(tmp_path):

@@ -11,7 +11,7 @@ from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.data import build_dataset
 from ganlab.data.range import from_data_range, to_data_range
 from ganlab.errors import ConfigError
-from ganlab.train.sampling import draw_z, final_generator, final_samples, fixed_stream, generate
+from ganlab.sampling import draw_z, final_generator, final_samples, fixed_stream, generate
 from ganlab.train.trainer import Trainer, resolve_config
 
 SIGMOID = {"data.dataset": "digits", "data.resolution": 16, "model.nz": 8, "model.width": 16,

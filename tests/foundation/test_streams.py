@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from ganlab.config import GanlabConfig, apply_overrides
 from ganlab.data import build_dataset
+from ganlab.sampling import STREAMS, stream, stream_seed
 from ganlab.train.rundir import run_id
-from ganlab.train.sampling import STREAMS, stream, stream_seed
 from ganlab.train.trainer import Trainer, resolve_config
 
 BASE = {"data.dataset": "digits", "data.resolution": 16, "model.nz": 8, "model.width": 16, "train.batch_size": 8}

@@ -1,4 +1,4 @@
-"""Synthetic sweep directories (``ganlab.report.synthetic``) and one shared built report."""
+"""Synthetic sweep directories (``ganlab.testing.synthetic``) and one shared built report."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ganlab.report import build_report
-from ganlab.report.synthetic import make_sweep
+from ganlab.testing.synthetic import make_sweep
 
 # Small on purpose: figures cost per variant, not per step, so 3 variants x 6 seeds x 120 steps is enough.
 SMALL = {"seeds": 6, "steps": 120, "checkpoint_every": 40}

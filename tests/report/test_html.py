@@ -123,7 +123,8 @@ def test_no_temp_files_are_left_behind(report):
 
 
 def test_user_strings_are_escaped(new_sweep, tmp_path):
-    variants = {"baseline": {}, EVIL: {"model.batchnorm": '"><img src=x onerror=alert(2)>'}}
+    # A free-text value (any string is a valid data.path), so the fixture's config.yaml is a valid config.
+    variants = {"baseline": {}, EVIL: {"data.path": '"><img src=x onerror=alert(2)>'}}
     path = new_sweep(variants=variants, seeds=3, name="<b>bold</b> & co")
     out = build_report(path, tmp_path / "out" / "evil.html")
     text = out.read_text()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ganlab.config.diagnostics import DETECTOR_KINDS
 from ganlab.diagnostics import DETECTORS, Event
 from ganlab.schema import (
     EVAL_COLUMNS,
     EVAL_KEYS,
+    EVENT_KINDS,
     FINISHED,
     LOG_COLUMNS,
     RUN_STATUSES,
@@ -86,7 +86,7 @@ def test_results_parquet_columns_are_the_documented_ones():
     assert onset[0] == "`onset_<kind>`" and metric[0] == "`metric_<key>`"
     kinds = backticked(onset[2].split(":", 1)[1])
     keys = backticked(metric[2].split(":", 1)[1])
-    assert tuple(kinds) == DETECTOR_KINDS == tuple(DETECTORS) and tuple(keys) == EVAL_KEYS
+    assert tuple(kinds) == EVENT_KINDS == tuple(DETECTORS) and tuple(keys) == EVAL_KEYS
     documented = [c for c, _ in BASE_COLUMNS] + [f"onset_{k}" for k in kinds] + [f"metric_{k}" for k in keys]
     assert result_columns() == documented
     status = next(r for r in rows if r[0] == "`status`")  # a run's finished status, error, or pending

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from ganlab.report.synthetic import make_sweep
 from ganlab.schema import MANIFEST, RunRecord, SweepManifest, read_run
+from ganlab.testing.synthetic import make_sweep
 
 PROBE = """
 import sys

@@ -42,7 +42,7 @@ def test_columns_are_exactly_the_documented_ones():
 def test_a_failed_run_with_events_and_metrics(tmp_path):
     info = run_record(status="failed", steps_done=30, wall_time_s=2.5,
                       stop_reason="stopped at step 30 by mode_collapse",
-                      events=[{"kind": "mode_collapse", "step": 20, "severity": "error"},
+                      events=[{"kind": "mode_collapse", "step": 20, "severity": "failure"},
                               {"kind": "d_dominance", "step": 12, "severity": "warning"},
                               {"kind": "mode_collapse", "step": 10, "severity": "warning"}],
                       final_metrics={"modes": 12, "modes_total": 1000, "kl": 3.5, "frechet": None})
@@ -50,7 +50,7 @@ def test_a_failed_run_with_events_and_metrics(tmp_path):
     assert row["status"] == "failed" and row["error"] is None and row["steps_done"] == 30
     assert row["run_dir"] == "runs/abc123def456" and row["log_path"] == "logs/x.log"
     assert row["event_kinds"] == "d_dominance,mode_collapse"
-    assert json.loads(row["events"])[0] == {"kind": "mode_collapse", "step": 20, "severity": "error"}
+    assert json.loads(row["events"])[0] == {"kind": "mode_collapse", "step": 20, "severity": "failure"}
     assert row["onset_mode_collapse"] == 10.0 and row["onset_d_dominance"] == 12.0
     assert math.isnan(row["onset_oscillation"])
     assert row["metric_modes"] == 12.0 and math.isnan(row["metric_frechet"]) and math.isnan(row["metric_kid"])

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.errors import GanlabError
-from ganlab.schema import read_run, write_run
+from ganlab.schema import CHECKPOINT, read_run, run_log, run_path, write_run
 from ganlab.sweep.options import SweepOptions
 from ganlab.sweep.task import RunTask, execute, failure_record
 
@@ -116,7 +116,7 @@ def remote_run(task: RunTask, resume: bytes | None, threads: int) -> dict[str, A
     """Run ``task`` in a node-local temp dir; return its record, the packed run dir and the log bytes."""
     work = Path(tempfile.mkdtemp(prefix=f"ganlab-ray-{task.run_id}-"))
     try:
-        run_dir, log = work / "runs" / task.run_id, work / "logs" / f"{task.run_id}.log"
+        run_dir, log = run_path(work, task.run_id), run_log(work, task.run_id)
         if resume is not None:
             unpack_into(resume, run_dir)
         record = execute(task, run_dir=str(run_dir), threads=threads, log_path=str(log))
@@ -182,7 +182,7 @@ def connect(ray: Any, options: SweepOptions) -> bool:
 def _resume_bytes(task: RunTask) -> bytes | None:
     """The driver's partial run directory as bytes when it holds a checkpoint to resume from."""
     run_dir = Path(task.run_dir)
-    return pack_dir(run_dir) if (run_dir / "checkpoint.pt").is_file() else None
+    return pack_dir(run_dir) if (run_dir / CHECKPOINT).is_file() else None
 
 
 def _append_log(task: RunTask, data: bytes) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
+from ganlab.config import GanlabConfig
 from ganlab.errors import DataError
 from ganlab.io import atomic_path
 from ganlab.schema import CHECKPOINT
@@ -51,3 +53,24 @@ def load_checkpoint(run_dir: str | Path, map_location: str | torch.device = "cpu
         return None
     return read_checkpoint(path, map_location,
                            hint="; delete it or run `ganlab train ... --fresh` to start this run over")
+
+
+def run_samples(config: GanlabConfig, checkpoint: Path, n: int | None, seed: int | None) -> Tensor:
+    """A run's final samples ``(n, C, R, R)`` from its checkpoint's generator, drawn exactly as the trainer
+    drew them for ``final_metrics`` (``final_samples``)."""
+    from ganlab.models import build_generator
+    from ganlab.sampling.streams import final_samples, non_finite_samples
+
+    state = read_checkpoint(checkpoint, keys=("generator",))
+    net = build_generator(config)
+    try:
+        net.load_state_dict(state["generator"])
+    except RuntimeError as err:
+        first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
+        raise DataError(f"{checkpoint}: the generator does not match config.yaml ({first})") from None
+    images = final_samples(net, config, n=n, seed=seed)
+    bad = non_finite_samples(images)
+    if bad:  # zeroed, they would score as plausible gray images; no metric means anything here
+        raise DataError(f"{checkpoint.parent}: {bad} of {len(images)} samples of its generator hold NaN or Inf "
+                        "(diverged weights?); no metric can be computed from them")
+    return images

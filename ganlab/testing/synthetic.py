@@ -3,8 +3,9 @@
 ``make_sweep(root)`` writes ``sweep.json``, ``results.parquet`` and one run folder per (variant, seed)
 with ``config.yaml``, ``metrics.parquet``, ``samples/step_XXXXXX.png``, ``events.json`` and ``run.json``.
 Each variant fails with its own probability, so tests can build sweeps with or without a real difference.
-The files are written through the same code as real sweeps (``ganlab.schema``'s ``SweepManifest`` and
-``RunRecord``, ``ganlab.sweep.results``), so the fixture cannot drift from the contract.
+The files are written through the same writers as real runs and sweeps (``write_run_config``,
+``ganlab.schema``'s ``write_log``, ``write_events``, ``RunRecord`` and ``SweepManifest``,
+``ganlab.sweep.results``), so the fixture cannot drift from the contract.
 """
 
 from __future__ import annotations
@@ -16,21 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import yaml
 from PIL import Image
 
-from ganlab.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ganlab.config import config_to_dict, validate, write_run_config
+from ganlab.io import atomic_write_bytes
 from ganlab.schema import (
-    CONFIG_YAML,
     EVAL_KEYS,
     EVENTS_JSON,
     LOG_COLUMNS,
-    MANIFEST,
     METRICS_FILE,
+    Event,
+    EventKind,
     EventSummary,
     RunRecord,
+    Severity,
     SweepManifest,
+    run_log,
+    run_path,
+    sample_path,
+    write_events,
+    write_log,
+    write_manifest,
     write_run,
 )
 from ganlab.sweep.results import result_row, write_results
@@ -79,7 +86,7 @@ def make_sweep(root: str | Path, variants: dict[str, dict[str, Any]] | None = No
                          device="cpu", variants=variants, seeds=list(range(seeds)), n_runs=len(plan),
                          n_to_run=len(plan),
                          baseline_seeds=list(range(baseline_seeds)) if baseline_seeds else None)
-    atomic_write_text(root / MANIFEST, meta.model_dump_json(indent=2) + "\n")
+    write_manifest(root, meta)
     write_results(root, rows)
     return root
 
@@ -88,40 +95,40 @@ def _run(root: Path, variant: str, seed: int, overrides: dict[str, Any], steps: 
          checkpoint_every: int, status: str | None, rng: np.random.Generator, warned: bool = False) -> dict[str, Any]:
     """Write one run folder (unless pending) and return its results.parquet row."""
     rid = hashlib.sha256(f"{variant}/{seed}".encode()).hexdigest()[:12]
-    run_dir = root / "runs" / rid
-    task = RunTask(variant=variant, seed=seed, run_id=rid, overrides=overrides, config=_config(seed, overrides, steps),
+    run_dir = run_path(root, rid)
+    config = validate(_config(seed, overrides, steps), "<synthetic>")
+    task = RunTask(variant=variant, seed=seed, run_id=rid, overrides=overrides, config=config_to_dict(config),
                    run_dir=str(run_dir))
     if status == "pending":
         return result_row(task, root)
-    onsets: dict[str, float] = {}
+    onsets: dict[EventKind, float] = {}
     failed = rng.random() < p_fail
     if failed:
-        kind = str(rng.choice(["mode_collapse", "d_dominance", "gradient_explosion", "non_finite"],
-                              p=[0.5, 0.25, 0.15, 0.1]))
+        kinds = [EventKind.MODE_COLLAPSE, EventKind.D_DOMINANCE, EventKind.GRADIENT_EXPLOSION, EventKind.NON_FINITE]
+        kind = kinds[int(rng.choice(len(kinds), p=[0.5, 0.25, 0.15, 0.1]))]
         onsets[kind] = float(int(rng.uniform(0.15, 0.7) * steps))
     done = steps if not failed else min(steps, int(min(onsets.values())) + steps // 8)
     if status == "error":
         done = int(rng.integers(1, steps))
     step_time = 0.01 * (1 + 0.1 * rng.random())
     final_status = status or ("failed" if done < steps else "completed")
-    events = [{"kind": k, "step": int(v), "severity": "failure", "evidence": {"until": done},
-               "message": f"{k} from step {int(v)}"} for k, v in onsets.items()]
+    events = [Event(k, int(v), Severity.FAILURE, {"until": done}, f"{k} from step {int(v)}") for k, v in onsets.items()]
     if warned:
-        events.append({"kind": "oscillation", "step": steps // 4, "severity": "warning", "evidence": {},
-                       "message": f"oscillation from step {steps // 4}"})
-    atomic_write_text(run_dir / CONFIG_YAML, yaml.safe_dump(task.config, sort_keys=False))
+        events.append(Event(EventKind.OSCILLATION, steps // 4, Severity.WARNING, {},
+                            f"{EventKind.OSCILLATION} from step {steps // 4}"))
+    write_run_config(run_dir, config)
     if final_status != "error":
         _write_logs(run_dir, final_status, done, events, onsets, step_time, checkpoint_every, rng)
     record = RunRecord(
         run_id=rid, status=final_status, steps_done=done, steps_total=steps, wall_time_s=done * step_time,
         versions=VERSIONS, device="cpu", git_commit="0123abcd" * 5, started_at="2025-01-01T10:00:00+0000",
         finished_at=None if final_status == "error" else "2025-01-01T10:01:00+0000",
-        events=[EventSummary(kind=e["kind"], step=e["step"], severity=e["severity"]) for e in events],
+        events=[EventSummary(kind=e.kind, step=e.step, severity=e.severity) for e in events],
         stop_reason=f"stopped at step {done} by {next(iter(onsets))}" if final_status == "failed" else None,
         error="RuntimeError: CUDA out of memory (synthetic)" if final_status == "error" else None,
         final_metrics=_final_metrics(bool(onsets), final_status, rng))
     write_run(run_dir, record)
-    return result_row(task, root, record, {"log_path": str(root / "logs" / f"{rid}.log")})
+    return result_row(task, root, record, {"log_path": str(run_log(root, rid))})
 
 
 def _final_metrics(failed: bool, status: str, rng: np.random.Generator) -> dict[str, float | None] | None:
@@ -147,16 +154,17 @@ def _config(seed: int, overrides: dict[str, Any], steps: int) -> dict[str, Any]:
     return config
 
 
-def _write_logs(run_dir: Path, status: str, done: int, events: list[dict[str, Any]], onsets: dict[str, float],
+def _write_logs(run_dir: Path, status: str, done: int, events: list[Event], onsets: dict[EventKind, float],
                 step_time: float, checkpoint_every: int, rng: np.random.Generator) -> None:
     """``metrics.parquet``, the sample grids and ``events.json`` of a finished run."""
     onset = min(onsets.values(), default=np.inf)
-    curves = pd.DataFrame(_curves(done, onset, step_time, rng), columns=list(LOG_COLUMNS))
-    curves.to_parquet(run_dir / METRICS_FILE, index=False)
+    curves = _curves(done, onset, step_time, rng)
+    write_log(run_dir / METRICS_FILE, [dict(zip(LOG_COLUMNS, row, strict=True))
+                                       for row in zip(*(curves[c].tolist() for c in LOG_COLUMNS), strict=True)])
     shots = [s for s in range(checkpoint_every, done + 1, checkpoint_every)] + ([done] if status == "failed" else [])
     for s in sorted(set(shots)):
-        _sample_png(run_dir / "samples" / f"step_{s:06d}.png", collapsed=s >= onset, rng=rng)
-    atomic_write_json(run_dir / EVENTS_JSON, events)
+        _sample_png(sample_path(run_dir, s), collapsed=s >= onset, rng=rng)
+    write_events(run_dir / EVENTS_JSON, events)
 
 
 def _curves(done: int, onset: float, step_time: float, rng: np.random.Generator) -> dict[str, np.ndarray]:

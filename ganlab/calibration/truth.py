@@ -5,7 +5,7 @@ A run is labelled from these measurements, in this order:
 1. ``non_finite``: a NaN/Inf in a loss or gradient norm of its log, or a non-finite tensor the
    trainer recorded in ``run.json``. Onset: the first such step.
 2. Final samples: ``FINAL_SAMPLES`` (10,000) images from the final generator, drawn as the trainer
-   draws its final samples (``ganlab.train.sampling``), read by the mode classifier.
+   draws its final samples (``ganlab.sampling``), read by the mode classifier.
    ``coverage`` = modes / the modes a perfect generator reaches with as many draws, and
    ``effective`` = exp(-KL) / exp(-KL of a perfect generator's as many draws): the histogram's
    effective number of modes (exp of its entropy, for equally likely modes) against a perfect
@@ -30,7 +30,6 @@ no onset (None: broken from the start), and no onset error is scored for it.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,8 +39,19 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ganlab.calibration.table import FULL, HEALTHY, PARTIAL, QUALITY_LOST
 from ganlab.diagnostics.collapse import expected_modes
 from ganlab.diagnostics.log import true_runs
+from ganlab.schema import (
+    CHECKPOINT,
+    CONFIG_YAML,
+    EVAL_MODES,
+    EVAL_MODES_TOTAL,
+    METRICS_FILE,
+    EventKind,
+    Severity,
+    read_run,
+)
 
 if TYPE_CHECKING:
     from ganlab.data.base import ImageDataset
@@ -52,7 +62,6 @@ FULL_COVERAGE = 0.1
 # Healthy corpus runs read 0.18-0.40 on 10k samples; the two that ended with gray, washed-out samples
 # read 0.003 and 0.064. Any level between the two groups gives the same labels.
 QUALITY_PRECISION = 0.1
-QUALITY_LOST = "quality_lost"
 END_STEPS = 400
 D_WON_REAL, D_WON_FAKE, G_VANISHED = 0.95, 0.05, 0.1
 GRAD_COLUMNS = ("loss_d", "loss_g", "grad_norm_d", "grad_norm_g")
@@ -60,8 +69,8 @@ GRAD_COLUMNS = ("loss_d", "loss_g", "grad_norm_d", "grad_norm_g")
 
 @dataclass(frozen=True)
 class Truth:
-    label: str  # "healthy" or a detector kind
-    severity: str  # "" for healthy, "full"/"partial" for a collapse, "failure" otherwise
+    label: str  # HEALTHY, QUALITY_LOST or an EventKind
+    severity: str  # "" for healthy, FULL/PARTIAL for a collapse, Severity.FAILURE otherwise
     onset: int | None  # step; None for healthy runs and for runs broken from the start
     modes: int | None
     coverage: float | None
@@ -81,15 +90,14 @@ class Truth:
 
 def final_sample_metrics(run_dir: Path, n: int = FINAL_SAMPLES) -> dict:
     """Modes and reverse KL of ``n`` samples from the run's final generator, drawn as the trainer draws its
-    final samples (``ganlab.train.sampling``: train-mode G, the run's z distribution, the final z stream)."""
+    final samples (``ganlab.sampling``: train-mode G, the run's z distribution, the final z stream)."""
     from ganlab.config import load_config
     from ganlab.data import DATASETS
     from ganlab.metrics.evaluate import evaluate
-    from ganlab.metrics.score import run_samples
-    from ganlab.train.sampling import real_generator
+    from ganlab.sampling import real_generator, run_samples
 
-    config = load_config(run_dir / "config.yaml")
-    images = run_samples(config, run_dir / "checkpoint.pt", n, None)
+    config = load_config(run_dir / CONFIG_YAML)
+    images = run_samples(config, run_dir / CHECKPOINT, n, None)
     dataset = DATASETS[config.data.dataset](config.data)
     out = evaluate(images, dataset, full=True, generator=real_generator(config.seed))
     return {"modes": out["modes"], "modes_total": out["modes_total"], "kl": out["kl"],
@@ -123,12 +131,12 @@ def _ratio_end(norm: pd.Series, end_rows: int) -> float:
 def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
     """The ground-truth label of one run directory; ``final`` is ``final_sample_metrics`` (None if
     the run has no usable generator, e.g. it went non-finite)."""
-    log = pd.read_parquet(run_dir / "metrics.parquet")
-    info = json.loads((run_dir / "run.json").read_text())
+    log = pd.read_parquet(run_dir / METRICS_FILE)
+    record = read_run(run_dir)
     steps = log["step"].to_numpy()
     bad = ~np.isfinite(log[list(GRAD_COLUMNS)].to_numpy(np.float64)).all(axis=1)
     nf_step = int(steps[np.flatnonzero(bad)[0]]) if bad.any() else None
-    if nf_step is None and info.get("non_finite_tensor"):
+    if nf_step is None and record is not None and record.non_finite_tensor:
         nf_step = int(steps[-1])
     end_rows = max(1, min(len(log), END_STEPS))
     tail = log.iloc[-end_rows:]
@@ -137,10 +145,10 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
     d_ratio = _ratio_end(log["grad_norm_d"], end_rows)
 
     eval_cov: list[tuple[int, float]] = []  # none in a log without periodic evaluation (or stopped before it)
-    if "eval_modes" in log.columns:
-        ev = log.dropna(subset=["eval_modes"])
-        expected_eval = expected_modes(ev["eval_modes_total"].to_numpy(), eval_samples)
-        eval_cov = [(int(s), float(m / e)) for s, m, e in zip(ev["step"], ev["eval_modes"], expected_eval, strict=True)]
+    if EVAL_MODES in log.columns:
+        ev = log.dropna(subset=[EVAL_MODES])
+        expected_eval = expected_modes(ev[EVAL_MODES_TOTAL].to_numpy(), eval_samples)
+        eval_cov = [(int(s), float(m / e)) for s, m, e in zip(ev["step"], ev[EVAL_MODES], expected_eval, strict=True)]
 
     modes = coverage = kl = effective = None
     precision = None if final is None else final.get("precision")
@@ -154,12 +162,12 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
                   g_grad_end_ratio=g_ratio, d_grad_end_ratio=d_ratio, non_finite_step=nf_step,
                   eval_coverage=eval_cov)
     if nf_step is not None:
-        return Truth("non_finite", "failure", nf_step, **common)
+        return Truth(EventKind.NON_FINITE, Severity.FAILURE, nf_step, **common)
     modes_healthy = coverage is None or (coverage >= HEALTHY_COVERAGE and effective is not None
                                          and effective >= HEALTHY_COVERAGE)
     quality_lost = precision is not None and precision < QUALITY_PRECISION
     if modes_healthy and not quality_lost:
-        return Truth("healthy", "", None, **common)
+        return Truth(HEALTHY, "", None, **common)
     good = [s for s, c in eval_cov if c >= HEALTHY_COVERAGE]
     later = [s for s, _ in eval_cov if not good or s > good[-1]]
     onset = later[0] if good and later else None  # None: never healthy, broken from the start
@@ -174,9 +182,9 @@ def label_run(run_dir: Path, final: dict | None, eval_samples: int) -> Truth:
         stretches = [(a, b) for a, b in true_runs(won) if steps[b] - steps[a] >= 99]
         start = int(steps[stretches[0][0]]) if stretches else int(steps[0])
         dated = g_ratio <= G_VANISHED or not good
-        return Truth("d_dominance", "failure", start if dated else None, **common)
+        return Truth(EventKind.D_DOMINANCE, Severity.FAILURE, start if dated else None, **common)
     if modes_healthy:
-        return Truth(QUALITY_LOST, "failure", None, **common)
+        return Truth(QUALITY_LOST, Severity.FAILURE, None, **common)
     assert coverage is not None
-    severity = "full" if coverage < FULL_COVERAGE else "partial"
-    return Truth("mode_collapse", severity, onset, **common)
+    severity = FULL if coverage < FULL_COVERAGE else PARTIAL
+    return Truth(EventKind.MODE_COLLAPSE, severity, onset, **common)

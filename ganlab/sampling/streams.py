@@ -78,6 +78,13 @@ def draw_z(config: GanlabConfig, n: int, generator: torch.Generator, constant: T
     return torch.randn(n, nz, generator=generator, device=generator.device)
 
 
+def non_finite_samples(images: Tensor) -> int:
+    """How many of ``images`` ``(N, ...)`` hold a NaN or Inf anywhere."""
+    if len(images) == 0:
+        return 0
+    return int((~torch.isfinite(images.detach().reshape(len(images), -1))).any(dim=1).sum())
+
+
 @torch.no_grad()
 def generate(generator_net: nn.Module, z: Tensor, data_range: tuple[float, float] = (-1.0, 1.0)) -> Tensor:
     """G(z) ``(N, C, R, R)``, float, mapped back from ``data_range`` (G's training range) to [-1, 1], in

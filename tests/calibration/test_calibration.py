@@ -1,9 +1,9 @@
 """The calibration corpus: real logs as regression fixtures, the ground-truth labels and the table's arithmetic.
 
 ``fixtures/<run>.parquet`` are metrics logs of real 16x16 stacked-digits runs (float32), and
-``fixtures/<run>.json`` their ground truth from 10,000 final samples (``ganlab.diagnostics.truth``) and
+``fixtures/<run>.json`` their ground truth from 10,000 final samples (``ganlab.calibration.truth``) and
 what the trainer recorded beside the log (``context``: a non-finite tensor);
-``python -m ganlab.diagnostics.calibrate fixtures ...`` wrote both (docs/diagnostics.md, "Calibration").
+``python -m ganlab.calibration fixtures ...`` wrote both (docs/diagnostics.md, "Calibration").
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ganlab.calibration.__main__ import main
+from ganlab.calibration.corpus import load_corpus
+from ganlab.calibration.table import markdown, score, verdict
+from ganlab.calibration.truth import HEALTHY_COVERAGE, QUALITY_LOST, QUALITY_PRECISION, Truth, label_run
 from ganlab.config import DiagnosticsConfig
 from ganlab.diagnostics import detect, read_log
-from ganlab.diagnostics.calibrate import load_corpus, main
-from ganlab.diagnostics.calibration_table import markdown, score, verdict
 from ganlab.diagnostics.collapse import expected_modes
-from ganlab.diagnostics.events import Event
-from ganlab.diagnostics.truth import HEALTHY_COVERAGE, QUALITY_LOST, QUALITY_PRECISION, Truth, label_run
 from ganlab.errors import ConfigError
-
-from .traces import Shape, healthy
+from ganlab.schema import METRICS_FILE, Event, RunRecord, write_log, write_run
+from tests.diagnostics.traces import Shape, healthy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*.json"))
@@ -158,11 +158,14 @@ def test_the_markdown_table_reports_each_row_and_the_runs_of_no_detectors_kind()
     assert rows["q2"].endswith("| missed (no event) |") and "| 0.05 |" in rows["q"]
 
 
-def _write_run(tmp_path: Path, log: pd.DataFrame, info: dict | None = None) -> Path:
+def _write_run(tmp_path: Path, log: pd.DataFrame) -> Path:
+    """A finished run directory with ``log``, written as the trainer writes one."""
     run = tmp_path / "run"
-    run.mkdir(parents=True)
-    log.to_parquet(run / "metrics.parquet")
-    (run / "run.json").write_text(json.dumps(info or {"status": "completed"}))
+    write_log(run / METRICS_FILE, log.to_dict("records"))
+    steps = int(log["step"].iloc[-1])
+    write_run(run, RunRecord(run_id="0123456789ab", status="completed", steps_done=steps, steps_total=steps,
+                             wall_time_s=1.0, versions={}, device="cpu", git_commit=None,
+                             started_at="2025-01-01T10:00:00+0000"))
     return run
 
 
@@ -268,7 +271,8 @@ def test_the_old_thresholds_misfire_on_the_fixtures(name: str, old: dict, kind: 
 
 
 def test_train_then_table_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A one-run corpus of a few steps: trained in a subprocess, labelled from 10k samples, tabled."""
+    """A one-run corpus of a few steps: trained on the sweep's local backend (a worker process), labelled
+    from 10k samples, tabled."""
     corpus = tmp_path / "corpus.yaml"
     corpus.write_text(
         "name: tiny\n"

@@ -1,7 +1,7 @@
 """The calibration table: each detector's false-alarm rate, miss rate and onset error on a labelled corpus.
 
-Pure functions of the ground truth (``ganlab.diagnostics.truth``) and the detectors' events, so the
-regression tests and ``python -m ganlab.diagnostics.calibrate table`` share them.
+Pure functions of the ground truth (``ganlab.calibration.truth``) and the detectors' events, so the
+regression tests and ``python -m ganlab.calibration table`` share them.
 
 * a *false alarm* is any event (warning or failure) of a detector on a run labelled healthy;
 * a *miss* is a run labelled with a detector's kind on which that detector reported nothing;
@@ -21,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from ganlab.config.diagnostics import DETECTOR_KINDS
-from ganlab.diagnostics.events import Event
+from ganlab.schema import EVENT_KINDS, Event, EventKind, Severity
 
-HEALTHY = "healthy"
+# The ground truth's labels that are not an EventKind, and a mode collapse's two severities there
+# (the detector's are failure and warning).
+HEALTHY, QUALITY_LOST = "healthy", "quality_lost"
+FULL, PARTIAL = "full", "partial"
 
 
 @dataclass
@@ -43,17 +45,17 @@ def verdict(label: str, events: Sequence[Event], severity: str = "") -> str:
     kinds = {e.kind for e in events}
     if label == HEALTHY:
         return "ok" if not kinds else "false alarm"
-    if label not in DETECTOR_KINDS:
+    if label not in EVENT_KINDS:
         return f"flagged ({', '.join(sorted(kinds))})" if kinds else "missed (no event)"
     if label not in kinds:
         return "missed"
     first = min((e for e in events if e.kind == label), key=lambda e: e.step)
-    expected = {"full": "failure", "partial": "warning"}.get(severity)
+    expected = {FULL: Severity.FAILURE, PARTIAL: Severity.WARNING}.get(severity)
     return "detected" if expected in (None, first.severity) else f"detected as {first.severity}, not {expected}"
 
 
 def score(labels: Mapping[str, tuple[str, int | None]], events: Mapping[str, Sequence[Event]],
-          kinds: Sequence[str] = DETECTOR_KINDS) -> dict[str, DetectorScore]:
+          kinds: Sequence[str] = EVENT_KINDS) -> dict[str, DetectorScore]:
     """Per detector kind, its counts over the runs in ``labels`` (run -> (label, truth onset step))."""
     out = {k: DetectorScore(k) for k in kinds}
     for run, (label, onset) in labels.items():
@@ -99,7 +101,7 @@ def markdown(runs: Sequence[Any], truths: Mapping[str, Any], events: Mapping[str
     for s in scores.values():
         lines.append(f"| `{s.kind}` | {_rate(s.false_alarms, s.healthy)} | {_rate(s.misses, s.positives)} "
                      f"| {_onset(s.onset_errors)} |")
-    other = {name: label for name, (label, _) in labels.items() if label != HEALTHY and label not in DETECTOR_KINDS}
+    other = {name: label for name, (label, _) in labels.items() if label != HEALTHY and label not in EVENT_KINDS}
     flagged = [name for name in other if events.get(name)]
     lines += ["", f"Runs broken in a way no detector names (`quality_lost`), flagged by some event: "
               f"{_rate(flagged, len(other))}.",
@@ -110,7 +112,7 @@ def markdown(runs: Sequence[Any], truths: Mapping[str, Any], events: Mapping[str
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         t = truths[r.name]
-        label = t.label + (f" ({t.severity})" if t.severity and t.label == "mode_collapse" else "")
+        label = t.label + (f" ({t.severity})" if t.severity and t.label == EventKind.MODE_COLLAPSE else "")
         label += f" @{labels[r.name][1]}" if labels[r.name][1] is not None else ""
         shown = ", ".join(f"{e.kind}@{e.step} {e.severity}" for e in events.get(r.name, ())) or "none"
         lines.append(f"| {r.name} | {r.intended} | {label} | {_fmt(t.modes, 'd')} | {_fmt(t.coverage, '.2f')} "
