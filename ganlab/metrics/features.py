@@ -126,3 +126,13 @@ def feature_space(dataset_name: str) -> str:
 
 def reader_for(dataset_name: str) -> Reader:
     return READERS.get(dataset_name, random_cnn_reading)
+
+
+def prepare_reader(dataset_name: str) -> Reader:
+    """``reader_for(dataset_name)`` with what it reads with built now: the digit ensemble is loaded from
+    the cache, or trained (about a minute on a CPU) and cached. The trainer calls this before its first
+    step, so no evaluation inside the loop pays for it."""
+    reader = reader_for(dataset_name)
+    if reader is digit_reading:
+        digit_classifier()
+    return reader

@@ -137,6 +137,10 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
         device = resolve_device(config.train.device)
+        if config.diagnostics.enabled:  # the evaluations' reader (the digit ensemble: loaded or trained) now,
+            from ganlab.metrics.features import prepare_reader  # not inside the loop's first evaluation
+
+            prepare_reader(config.data.dataset)
         trainer = Trainer(config, dataset, device)
         rows: list[dict[str, float]] = []  # the metrics log so far (ganlab.schema.LOG_COLUMNS + eval_*)
         state = load_checkpoint(run_dir, device) if resume else None

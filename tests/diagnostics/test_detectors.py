@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,14 +169,11 @@ def test_detectors_can_be_switched_off() -> None:
     assert detect(log, CONFIG.model_copy(update={"detectors": ("oscillation",)})) == []
 
 
-def test_a_10k_row_log_is_diagnosed_in_well_under_a_second() -> None:
+def test_a_10k_row_log_gets_its_one_event() -> None:
+    """A long log (its speed is benchmarked in tests/benchmarks/bench_detect.py) gets the injected event only."""
     shape = Shape(steps=10_000, seed=11)
     log = inject_dominance(healthy(shape), 6000, "grad_norm_g", np.random.default_rng(0))
-    detect(log, CONFIG)  # warm-up
-    start = time.perf_counter()
-    events = detect(log, CONFIG)
-    assert time.perf_counter() - start < 0.5
-    assert [e.kind for e in events] == ["d_dominance"]
+    assert [e.kind for e in detect(log, CONFIG)] == ["d_dominance"]
 
 
 # --- helpers against plain reference implementations ------------------------------------------

@@ -235,3 +235,25 @@ def test_a_real_run_writes_exactly_the_schema(tmp_path):
     assert log.loc[log["step"] % 6 == 0, "eval_modes_total"].notna().all()
     assert log.loc[log["step"] % 6 != 0, "eval_modes_total"].isna().all()
     assert set(raw["final_metrics"]) == set(EVAL_KEYS)
+
+
+def test_the_evaluations_reader_is_built_before_the_first_step(tmp_path, monkeypatch):
+    """No hidden work in the loop: the digit ensemble is loaded (or trained) before training starts, not
+    inside the first evaluation; with diagnostics off nothing builds it."""
+    from ganlab.metrics import classifier
+
+    built_at_first_step: list[bool] = []
+    step = Trainer.step
+
+    def watch(self):
+        if self.step_done == 0:
+            built_at_first_step.append(bool(classifier._LOADED))
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "step", watch)
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    train(tiny_config(tmp_path / "off", **{"train.steps": 2}))
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    train(tiny_config(tmp_path / "on", **{"train.steps": 2, "diagnostics.enabled": True, "diagnostics.eval_every": 2,
+                                          "diagnostics.eval_samples": 16, "diagnostics.final_samples": 16}))
+    assert built_at_first_step == [False, True]

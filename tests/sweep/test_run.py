@@ -84,12 +84,9 @@ def test_a_second_invocation_skips_finished_runs_without_starting_workers(finish
     calls = []
     monkeypatch.setattr(local, "run", lambda tasks, options, on_done: calls.append(list(tasks)))
     before = _snapshot(sweep_dir)
-    start = time.perf_counter()
     assert main(["sweep", str(file), "--out", str(sweep_dir.parent), "--no-report"]) == 0
-    elapsed = time.perf_counter() - start
-    assert calls == [[]]
+    assert calls == [[]]  # the backend got no task: no worker was started
     assert _snapshot(sweep_dir) == before
-    assert elapsed < 20, f"a sweep with nothing to do took {elapsed:.1f}s"
     assert "6 of 6 runs already finished" in capsys.readouterr().out
     assert (read_results(sweep_dir)["status"] == "completed").all()
 
@@ -97,13 +94,18 @@ def test_a_second_invocation_skips_finished_runs_without_starting_workers(finish
 def test_dry_run_prints_the_runs_and_trains_nothing(finished, tmp_path, capsys):
     file, sweep_dir = finished
     assert main(["sweep", str(file), "--out", str(tmp_path), "--dry-run", "--set", "train.steps=7"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["variant", "seed", "run_id", "status", "overrides"]
-    assert "6 runs = 3 variants x 2 seeds; 6 to run" in lines[7]
-    assert lines[8].startswith("analysis plan: 2 seeds per variant vs 2 baseline seeds")  # then the design check
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert ["variant", "seed", "run_id", "status", "overrides"] in [line.split() for line in lines]
+    assert "6 runs = 3 variants x 2 seeds; 6 to run" in out
+    assert any(line.startswith("analysis plan: 2 seeds per variant vs 2 baseline seeds") for line in lines)
     tasks = plan_runs(load_sweep_spec(file, {"train.steps": 7}), tmp_path)
-    assert [line.split()[2] for line in lines[1:7]] == [t.run_id for t in tasks]
-    assert '{"model.batchnorm": "none"}' in lines[3]
+    rows = {line.split()[2]: line for line in lines if len(line.split()) > 3 and line.split()[2] in
+            {t.run_id for t in tasks}}
+    assert list(rows) == [t.run_id for t in tasks]  # one row per run, in plan order
+    for task in tasks:
+        assert rows[task.run_id].split()[:2] == [task.variant, str(task.seed)]
+        assert ('{"model.batchnorm": "none"}' in rows[task.run_id]) == (task.variant == "no-bn")
     assert list(tmp_path.iterdir()) == []
     # Against the finished output, every run shows as done.
     assert main(["sweep", str(file), "--out", str(sweep_dir.parent), "--dry-run"]) == 0
