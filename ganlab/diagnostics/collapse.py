@@ -20,6 +20,7 @@ a slow start. The onset is the first of those rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
 
 MIN_ABS_GAIN = 0.01  # below this a "new best" is sampling noise (one mode in 100)
+ABSOLUTE = ("coverage", "kl_coverage")  # signals in normalised coverage: their gains are absolute
 
 
 def expected_modes(total: np.ndarray, samples: int) -> np.ndarray:
@@ -50,12 +52,31 @@ def expected_modes(total: np.ndarray, samples: int) -> np.ndarray:
     return total * -np.expm1(samples * np.log1p(-1.0 / np.maximum(total, 1.0 + 1e-12)))
 
 
-def window_starts(steps: np.ndarray, persist: int, min_steps: int) -> np.ndarray:
+def window_starts(steps: np.ndarray, persist: int, min_steps: int, rows: np.ndarray | None = None) -> np.ndarray:
     """First row of the shortest window ending at each row with ``persist`` rows spanning ``min_steps``
-    steps (negative where the log is not that long yet)."""
-    by_count = np.arange(len(steps)) - persist + 1
-    by_span = np.searchsorted(steps, steps - min_steps, side="right") - 1
+    steps (negative where the log is not that long yet); for ``rows`` only, when given."""
+    rows = np.arange(len(steps)) if rows is None else rows
+    by_count = rows - persist + 1
+    by_span = np.searchsorted(steps, steps[rows] - min_steps, side="right") - 1
     return np.minimum(by_count, by_span)
+
+
+def improved(absolute: bool, new_best: float, best: float, config: DiagnosticsConfig) -> bool:
+    """Whether ``new_best`` beats ``best`` by a real margin (see ``_improving``)."""
+    if absolute:
+        return bool(new_best > best + config.collapse_min_coverage_gain and new_best > config.collapse_full_coverage)
+    return bool(new_best > best + max(config.collapse_min_gain * abs(best), MIN_ABS_GAIN))
+
+
+def used_signals(names: Iterable[str]) -> list[str]:
+    """The signals ``_improving`` reads: only the coverage ones when there are any."""
+    absolute = [n for n in names if n in ABSOLUTE]
+    return absolute or list(names)
+
+
+def signed(values: np.ndarray, higher: bool) -> np.ndarray:
+    """Values oriented so higher is better; NaN becomes -inf (never a best)."""
+    return np.where(np.isfinite(values), values if higher else -values, -np.inf)
 
 
 def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
@@ -71,21 +92,15 @@ def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, conf
     of modes (a batchnorm-in-G-only run of the corpus, stuck for 1,000 steps). Other signals
     (diversity, duplicates) keep the relative margin ``collapse_min_gain`` (at least ``MIN_ABS_GAIN``).
     """
-    absolute = {"coverage", "kl_coverage"} & set(sig)
-    used = {k: v for k, v in sig.items() if not absolute or k in absolute}
     out = np.zeros(len(starts), bool)
-    for name, (values, higher) in used.items():
-        signed = np.where(np.isfinite(values), values if higher else -values, -np.inf)
-        best = np.maximum.accumulate(signed)
+    for name in used_signals(sig):
+        values, higher = sig[name]
+        oriented = signed(values, higher)
+        best = np.maximum.accumulate(oriented)
         for t in np.flatnonzero((starts >= 0) & ~out):
             first = starts[t]
             if first < t and np.isfinite(best[first]):
-                new_best = signed[first + 1 : t + 1].max()
-                if name in absolute:
-                    out[t] = (new_best > best[first] + config.collapse_min_coverage_gain
-                              and new_best > config.collapse_full_coverage)
-                else:
-                    out[t] = new_best > best[first] + max(config.collapse_min_gain * abs(best[first]), MIN_ABS_GAIN)
+                out[t] = improved(name in ABSOLUTE, oriented[first + 1 : t + 1].max(), best[first], config)
     return out
 
 
@@ -102,8 +117,8 @@ def _confirmed(mask: np.ndarray, starts: np.ndarray, improving: np.ndarray) -> n
     return np.cumsum(marks[:-1]) > 0
 
 
-def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
-    """Per-eval-row signals that are present, each with whether higher is better."""
+def signal_values(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
+    """Per-eval-row values of every signal the columns allow, each with whether higher is better."""
     out: dict[str, tuple[np.ndarray, bool]] = {}
     if {EVAL_MODES, EVAL_MODES_TOTAL} <= set(ev.columns):
         expected = expected_modes(ev[EVAL_MODES_TOTAL].to_numpy(), config.eval_samples)
@@ -121,16 +136,23 @@ def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.n
         out["diversity"] = (ev[EVAL_DIVERSITY].to_numpy(), True)
     if EVAL_DUP_RATE in ev.columns:
         out["dup_rate"] = (ev[EVAL_DUP_RATE].to_numpy(), False)
-    return {k: v for k, v in out.items() if np.isfinite(v[0]).any()}
+    return out
 
 
-def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n: int):
-    """(full, partial) boolean arrays per eval row; partial includes full."""
+def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
+    """Per-eval-row signals that are present (some value finite), each with whether higher is better."""
+    return {k: v for k, v in signal_values(ev, config).items() if np.isfinite(v[0]).any()}
+
+
+def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n: int,
+           best_coverage: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(full, partial) boolean arrays per eval row; partial includes full. ``best_coverage`` is the
+    running best coverage (pandas ``cummax``, NaN rows NaN), computed here when not given."""
     full, partial = np.zeros(n, bool), np.zeros(n, bool)
     with np.errstate(invalid="ignore"):
         if "coverage" in sig:
             cov = sig["coverage"][0]
-            best = pd.Series(cov).cummax().to_numpy()
+            best = pd.Series(cov).cummax().to_numpy() if best_coverage is None else best_coverage
             full |= cov <= config.collapse_full_coverage
             partial |= (cov <= config.collapse_partial_coverage) | (cov <= config.collapse_drop * best)
         if "kl_coverage" in sig:  # a skewed histogram; never "full" on its own
@@ -146,15 +168,22 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
     return full, partial | full
 
 
+def eval_rows(log: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The eval columns the log has, and which of its rows are eval rows (some eval value present)."""
+    present = [c for c in EVAL_COLUMNS if c in log.columns]
+    if not present:
+        return present, np.zeros(len(log), bool)
+    return present, log[present].notna().any(axis=1).to_numpy()
+
+
 def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
     """Per log row, from the latest eval row at or before it: (at the partial-collapse level, inside a
     confirmed collapse). Both False before the first eval and without eval columns. ``d_dominance``
     uses them as G-side evidence that the game stopped teaching G."""
-    present = [c for c in EVAL_COLUMNS if c in log.columns]
+    present, is_eval = eval_rows(log)
     lost, stalled = np.zeros(len(log), bool), np.zeros(len(log), bool)
     if not present:
         return lost, stalled
-    is_eval = log[present].notna().any(axis=1).to_numpy()
     ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
     sig = signals(ev, config)
     if not sig:
@@ -168,11 +197,17 @@ def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarr
     return seen & partial[at], seen & confirmed[at]
 
 
+def best_seen(values: np.ndarray, higher: bool) -> np.ndarray:
+    """The best finite value up to each row (NaN before the first)."""
+    finite = np.where(np.isfinite(values), values, np.nan)
+    return np.fmax.accumulate(finite) if higher else np.fmin.accumulate(finite)
+
+
 def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
-    present = [c for c in EVAL_COLUMNS if c in log.columns]
+    present, is_eval = eval_rows(log)
     if not present:
         return []
-    ev = log.loc[log[present].notna().any(axis=1), ["step", *present]].reset_index(drop=True)
+    ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
     sig = signals(ev, config)
     if not sig:
         return []
@@ -183,29 +218,33 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     improving = _improving(sig, starts, config)
     confirmed = _confirmed(partial, starts, improving)
     confirmed_full = _confirmed(full, starts, improving)
-
+    best = {name: best_seen(values, higher) for name, (values, higher) in sig.items()}
     events = []
     for first, last in true_runs(confirmed):
         full_rows = np.flatnonzero(confirmed_full[first : last + 1])
-        severity = Severity.FAILURE if len(full_rows) else Severity.WARNING
-        evidence: dict[str, float | int | str] = {
-            name: float(values[last]) for name, (values, _) in sig.items() if np.isfinite(values[last])
-        }
-        for name, (values, higher) in sig.items():
-            seen = values[: last + 1][np.isfinite(values[: last + 1])]
-            if len(seen):
-                evidence[f"best_{name}"] = float(seen.max() if higher else seen.min())
-        evidence["evals"] = int(last - first + 1)
-        evidence["until"] = int(steps[last])
-        if len(full_rows):
-            evidence["full_from"] = int(steps[first + full_rows[0]])
-        what = "full mode collapse" if len(full_rows) else "partial mode collapse"
-        shown = ", ".join(f"{k}={evidence[k]:.2f}" for k in sig if k in evidence)
-        advice = (
-            "G maps every z to a few outputs: keep batchnorm in G (DCGAN guideline 2) and lower lr_g"
-            if len(full_rows)
-            else "G drops modes: look at the samples, try a lower lr_g or the nonsaturating/hinge loss"
-        )
-        message = f"{what} from step {int(steps[first])} over {last - first + 1} evals ({shown}): {advice}"
-        events.append(Event(EventKind.MODE_COLLAPSE, int(steps[first]), severity, evidence, message))
+        full_from = int(steps[first + full_rows[0]]) if len(full_rows) else None
+        latest = {name: float(values[last]) for name, (values, _) in sig.items()}
+        events.append(event(steps, first, last, full_from, latest, {n: float(b[last]) for n, b in best.items()}))
     return events
+
+
+def event(steps: np.ndarray, first: int, last: int, full_from: int | None, latest: dict[str, float],
+          best: dict[str, float]) -> Event:
+    """The ``mode_collapse`` event of eval rows ``first..last``: each signal's value at ``last`` and its
+    best up to there (NaN: none yet), and the step the full-collapse condition was confirmed from."""
+    evidence: dict[str, float | int | str] = {k: v for k, v in latest.items() if np.isfinite(v)}
+    evidence.update({f"best_{k}": v for k, v in best.items() if not np.isnan(v)})
+    evidence["evals"] = int(last - first + 1)
+    evidence["until"] = int(steps[last])
+    if full_from is not None:
+        evidence["full_from"] = full_from
+    what = "full mode collapse" if full_from is not None else "partial mode collapse"
+    shown = ", ".join(f"{k}={evidence[k]:.2f}" for k in latest if k in evidence)
+    advice = (
+        "G maps every z to a few outputs: keep batchnorm in G (DCGAN guideline 2) and lower lr_g"
+        if full_from is not None
+        else "G drops modes: look at the samples, try a lower lr_g or the nonsaturating/hinge loss"
+    )
+    message = f"{what} from step {int(steps[first])} over {last - first + 1} evals ({shown}): {advice}"
+    severity = Severity.FAILURE if full_from is not None else Severity.WARNING
+    return Event(EventKind.MODE_COLLAPSE, int(steps[first]), severity, evidence, message)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 # Share of rows inside an episode that must meet the condition; the rest are bridged flickers.
 MIN_FRACTION = 0.8
+NEEDS = ("loss_d", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
 
 
 def vanish_ratio(norm: pd.Series, smooth: int) -> np.ndarray:
@@ -50,62 +51,81 @@ def _nanmedian(values: np.ndarray) -> float:
     return float(np.median(finite)) if len(finite) else float("inf")
 
 
+def columns_ready(log: pd.DataFrame) -> bool:
+    return has(log, *NEEDS)
+
+
+def windows(config: DiagnosticsConfig, st: float) -> tuple[int, int, int]:
+    """(window, smooth, gap) in rows: the episode length, the rolling medians' length, the bridged flicker."""
+    window = rows(config.dominance_window, st)
+    return window, max(1, window // 5), max(1, window // 20)
+
+
+def won(d_real: np.ndarray, d_fake: np.ndarray, loss_d: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
+    """D winning on rolled levels of its outputs and loss (``level`` of each column)."""
+    return (
+        (d_real >= config.dominance_d_real) & (d_fake <= config.dominance_d_fake) & (loss_d <= config.dominance_loss_d)
+    )
+
+
+def g_side(ratio_g: np.ndarray, ratio_d: np.ndarray, lost: np.ndarray, stalled: np.ndarray,
+           config: DiagnosticsConfig) -> np.ndarray:
+    r = config.dominance_grad_ratio
+    return (ratio_g <= r) | ((ratio_d <= r) & lost) | stalled
+
+
 def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
-    if not has(log, "loss_d", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"):
+    if not columns_ready(log):
         return []
     steps = log["step"].to_numpy()
     st = stride(steps)
-    window = rows(config.dominance_window, st)
-    smooth = max(1, window // 5)
+    window, smooth, gap = windows(config, st)
     ratio_g = vanish_ratio(log["grad_norm_g"], smooth)
     ratio_d = vanish_ratio(log["grad_norm_d"], smooth)
     lost, stalled = quality_lost(log, config)
-    g_side = (ratio_g <= config.dominance_grad_ratio) | ((ratio_d <= config.dominance_grad_ratio) & lost) | stalled
     # D's outputs per step are noisy (a D far ahead still has steps at D(G(z)) = 0.1); judge their
     # centred rolling medians over `smooth` steps (centred: they switch where the change is, so the
     # onset is not late; at the end of the log only the past is there).
     def level(column: str) -> np.ndarray:
         return log[column].rolling(smooth, center=True, min_periods=1).median().to_numpy()
 
-    won = (
-        (level("d_real") >= config.dominance_d_real)
-        & (level("d_fake") <= config.dominance_d_fake)
-        & (level("loss_d") <= config.dominance_loss_d)
-    )
-    cond = won & g_side
-
+    cond = won(level("d_real"), level("d_fake"), level("loss_d"), config) & g_side(ratio_g, ratio_d, lost, stalled,
+                                                                                   config)
+    values = {c: log[c].to_numpy() for c in ("d_real", "d_fake", "loss_d")}
     events = []
-    for first, last in true_runs(cond, max_gap=max(1, window // 20)):
-        if span(steps, first, last, st) < config.dominance_window:
-            continue
-        if cond[first : last + 1].mean() < MIN_FRACTION:
-            continue
-        part = slice(first, last + 1)
-        medians = {c: _nanmedian(r[part]) for c, r in (("grad_norm_g", ratio_g), ("grad_norm_d", ratio_d))}
-        # G's vanished gradient is the more useful diagnosis when both vanished (minimax loss).
-        g_gone = medians["grad_norm_g"] <= config.dominance_grad_ratio
-        d_gone = medians["grad_norm_d"] <= config.dominance_grad_ratio
-        which = "grad_norm_g" if g_gone else "grad_norm_d" if d_gone else "none"
-        lowest = medians.get(which, min(medians.values()))
-        evidence: Evidence = {
-            "d_real": float(log["d_real"].iloc[part].median()),
-            "d_fake": float(log["d_fake"].iloc[part].median()),
-            "loss_d": float(log["loss_d"].iloc[part].median()),
-            "vanished": which,
-            "grad_ratio": float(lowest),
-            "until": int(steps[last]),
-        }
-        if which == "grad_norm_g":
-            why = f"grad_norm_g at {lowest:.1%} of its peak"
-            advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
-        else:
-            why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + \
-                "G's samples stuck or falling"
-            advice = ("G stopped improving: lower lr_d or n_critic, or add noise or label smoothing to D's "
-                      "inputs")
-        message = (
-            f"D won outright from step {int(steps[first])} to {int(steps[last])} "
-            f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, {why}): {advice}"
-        )
-        events.append(Event(EventKind.D_DOMINANCE, int(steps[first]), Severity.FAILURE, evidence, message))
+    for first, last in true_runs(cond, max_gap=gap):
+        if reported(steps, first, last, st, int(cond[first : last + 1].sum()), config):
+            events.append(event(steps, first, last, values, ratio_g, ratio_d, config))
     return events
+
+
+def reported(steps: np.ndarray, first: int, last: int, st: float, held: int, config: DiagnosticsConfig) -> bool:
+    """Whether rows first..last (``held`` of them meeting the condition) are long and full enough."""
+    return span(steps, first, last, st) >= config.dominance_window and held / (last - first + 1) >= MIN_FRACTION
+
+
+def event(steps: np.ndarray, first: int, last: int, values: dict[str, np.ndarray], ratio_g: np.ndarray,
+          ratio_d: np.ndarray, config: DiagnosticsConfig) -> Event:
+    """The ``d_dominance`` event of rows ``first..last``; ``values`` holds the d_real, d_fake, loss_d columns."""
+    part = slice(first, last + 1)
+    medians = {c: _nanmedian(r[part]) for c, r in (("grad_norm_g", ratio_g), ("grad_norm_d", ratio_d))}
+    # G's vanished gradient is the more useful diagnosis when both vanished (minimax loss).
+    g_gone = medians["grad_norm_g"] <= config.dominance_grad_ratio
+    d_gone = medians["grad_norm_d"] <= config.dominance_grad_ratio
+    which = "grad_norm_g" if g_gone else "grad_norm_d" if d_gone else "none"
+    lowest = medians.get(which, min(medians.values()))
+    evidence: Evidence = {c: float(pd.Series(values[c][part]).median()) for c in ("d_real", "d_fake", "loss_d")}
+    evidence.update({"vanished": which, "grad_ratio": float(lowest), "until": int(steps[last])})
+    if which == "grad_norm_g":
+        why = f"grad_norm_g at {lowest:.1%} of its peak"
+        advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
+    else:
+        why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + \
+            "G's samples stuck or falling"
+        advice = ("G stopped improving: lower lr_d or n_critic, or add noise or label smoothing to D's "
+                  "inputs")
+    message = (
+        f"D won outright from step {int(steps[first])} to {int(steps[last])} "
+        f"(D(x)={evidence['d_real']:.3f}, D(G(z))={evidence['d_fake']:.3f}, {why}): {advice}"
+    )
+    return Event(EventKind.D_DOMINANCE, int(steps[first]), Severity.FAILURE, evidence, message)

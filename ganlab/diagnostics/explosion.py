@@ -35,6 +35,38 @@ COLUMNS = ("grad_norm_d", "grad_norm_g")
 MIN_SUSTAIN_ROWS = 5
 
 
+def windows(config: DiagnosticsConfig, st: float) -> tuple[int, int]:
+    """(sustain, window) in rows. At least 5 sustain rows: a median of fewer is moved by two coincident
+    spikes (seen with log_every=5)."""
+    sustain = max(MIN_SUSTAIN_ROWS, rows(config.explosion_sustain, st))
+    return sustain, max(sustain, rows(config.explosion_window, st))
+
+
+def last_below(x: np.ndarray, end: int, level: float) -> int:
+    """The last row at or before ``end`` where ``x`` is not >= ``level`` (NaN counts), or -1; looks back
+    in doubling blocks, so it reads only as far back as it must."""
+    hi, size = end + 1, 64
+    while hi > 0:
+        lo = max(0, hi - size)
+        found = np.flatnonzero(~(x[lo:hi] >= level))
+        if len(found):
+            return lo + int(found[-1])
+        hi, size = lo, 2 * size
+    return -1
+
+
+def start_and_onset(x: np.ndarray, first: int, thr: float, sustain: int, factor: float) -> tuple[int, int]:
+    """Where an explosion detected at row ``first`` (threshold ``thr``) starts and where its rise began.
+
+    Start: the first row of the ``sustain`` rows up to ``first`` at or above ``thr``. Onset: walk back
+    over the rise that led up to it (rows above ``thr / sqrt(factor)``).
+    """
+    block = np.arange(max(0, first - sustain + 1), first + 1)
+    above = block[x[block] >= thr]
+    start = int(above[0]) if len(above) else first
+    return start, min(last_below(x, start, thr / math.sqrt(factor)) + 1, start)
+
+
 def _episodes(x: np.ndarray, hot: np.ndarray, threshold: np.ndarray, sustain: int, factor: float):
     """Yield ``(onset, end, detected)`` row indices of each explosion; its threshold is frozen at detection.
 
@@ -46,13 +78,7 @@ def _episodes(x: np.ndarray, hot: np.ndarray, threshold: np.ndarray, sustain: in
         if first <= covered:
             continue
         thr = threshold[first]
-        block = np.arange(max(0, first - sustain + 1), first + 1)
-        above = block[x[block] >= thr]
-        start = int(above[0]) if len(above) else first
-        # Onset: walk back over the rise that led up to it (rows above thr / sqrt(factor)).
-        low = np.flatnonzero(~(x[: start + 1] >= thr / math.sqrt(factor)))
-        onset = int(low[-1]) + 1 if len(low) else 0
-        onset = min(onset, start)
+        start, onset = start_and_onset(x, first, thr, sustain, factor)
         # End: the last row before `sustain` consecutive rows back below the frozen threshold.
         below = (~(x[start:] >= thr)).astype(np.int64)
         back = np.convolve(below, np.ones(sustain, dtype=np.int64), mode="valid") >= sustain
@@ -62,45 +88,60 @@ def _episodes(x: np.ndarray, hot: np.ndarray, threshold: np.ndarray, sustain: in
         yield onset, end, first
 
 
+def levels(norm: np.ndarray, sustain: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(recent, reference) per row: the median of the last ``sustain`` rows, and the median of the
+    ``window`` settled rows (past the burn-in) before them; ``norm`` is finite or NaN."""
+    series = pd.Series(norm)
+    recent = series.rolling(sustain, min_periods=sustain).median().to_numpy()
+    reference = series.rolling(window, min_periods=sustain).median().shift(sustain).to_numpy()
+    return recent, reference
+
+
+def thresholds(base: np.ndarray, recent: np.ndarray, warm: np.ndarray,
+               config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(threshold, hot) per row from the reference level ``base``."""
+    ceiling = config.explosion_ceiling if config.explosion_ceiling is not None else math.inf
+    threshold = np.fmin(base * config.explosion_factor, ceiling)
+    # A zero reference (gradients exactly 0: a dead network) is no running level to exceed.
+    hot = (recent >= threshold) & np.isfinite(threshold) & (threshold > 0) & ~warm
+    return threshold, hot
+
+
 def gradient_explosion(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     steps = log["step"].to_numpy()
-    st = stride(steps)
-    # At least 5 rows: a median of fewer is moved by two coincident spikes (seen with log_every=5).
-    sustain = max(MIN_SUSTAIN_ROWS, rows(config.explosion_sustain, st))
-    window = max(sustain, rows(config.explosion_window, st))
-    ceiling = config.explosion_ceiling if config.explosion_ceiling is not None else math.inf
+    sustain, window = windows(config, stride(steps))
     warm = steps <= config.explosion_burn_in
     found: list[Event] = []
     for column in COLUMNS:
         if not has(log, column):
             continue
         raw = log[column].to_numpy(dtype=np.float64)
-        norm = pd.Series(np.where(np.isfinite(raw), raw, np.nan))  # non_finite reports NaN/Inf
-        recent = norm.rolling(sustain, min_periods=sustain).median()
-        settled = norm.where(~warm)
-        reference = settled.rolling(window, min_periods=sustain).median().shift(sustain)
-        base = np.fmax(reference.to_numpy(), reference.cummax().to_numpy())
-        threshold = np.fmin(base * config.explosion_factor, ceiling)
-        # A zero reference (gradients exactly 0: a dead network) is no running level to exceed.
-        hot = (recent.to_numpy() >= threshold) & np.isfinite(threshold) & (threshold > 0) & ~warm
-        x = norm.to_numpy()
+        x = np.where(np.isfinite(raw), raw, np.nan)  # non_finite reports NaN/Inf
+        recent, _ = levels(x, sustain, window)
+        _, reference = levels(np.where(warm, np.nan, x), sustain, window)
+        base = np.fmax(reference, pd.Series(reference).cummax().to_numpy())
+        threshold, hot = thresholds(base, recent, warm, config)
         for onset, end, first in _episodes(x, hot, threshold, sustain, config.explosion_factor):
             # Still exploded at the end of the log, or went on to NaN: the run did not recover.
             ongoing = end == len(x) - 1 or not np.isfinite(raw[end + 1 :]).all()
-            ref = float(base[first])
-            top = float(np.nanmax(x[onset : end + 1]))
-            evidence: Evidence = {
-                "column": column,
-                "peak": top,
-                "reference": ref,
-                "ratio": top / ref if ref > 0 else math.inf,
-                "until": int(steps[end]),
-            }
-            state = "and is still there" if ongoing else f"until step {int(steps[end])}"
-            message = (
-                f"{column} jumped to {top:.3g} ({evidence['ratio']:.0f}x its running level {ref:.3g}) "
-                f"at step {int(steps[onset])} {state}: lower the learning rate or clip gradients"
-            )
-            severity = Severity.FAILURE if ongoing else Severity.WARNING
-            found.append(Event(EventKind.GRADIENT_EXPLOSION, int(steps[onset]), severity, evidence, message))
+            found.append(event(column, steps, onset, end, float(base[first]), x, ongoing))
     return earliest_per_episode(found)  # D and G usually explode together
+
+
+def event(column: str, steps: np.ndarray, onset: int, end: int, ref: float, x: np.ndarray, ongoing: bool) -> Event:
+    """The ``gradient_explosion`` event of rows ``onset..end`` of ``column`` against its reference level."""
+    top = float(np.nanmax(x[onset : end + 1]))
+    evidence: Evidence = {
+        "column": column,
+        "peak": top,
+        "reference": ref,
+        "ratio": top / ref if ref > 0 else math.inf,
+        "until": int(steps[end]),
+    }
+    state = "and is still there" if ongoing else f"until step {int(steps[end])}"
+    message = (
+        f"{column} jumped to {top:.3g} ({evidence['ratio']:.0f}x its running level {ref:.3g}) "
+        f"at step {int(steps[onset])} {state}: lower the learning rate or clip gradients"
+    )
+    severity = Severity.FAILURE if ongoing else Severity.WARNING
+    return Event(EventKind.GRADIENT_EXPLOSION, int(steps[onset]), severity, evidence, message)

@@ -16,6 +16,7 @@ from ganlab.schema import EVAL_COLUMNS
 from ganlab.schema import LOG_COLUMNS as REQUIRED_COLUMNS
 
 SCHEMA_DOC = "docs/metrics-schema.md"
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *EVAL_COLUMNS)  # what ``prepare`` keeps, in file order
 
 
 def prepare(log: pd.DataFrame) -> pd.DataFrame:
@@ -28,7 +29,7 @@ def prepare(log: pd.DataFrame) -> pd.DataFrame:
         if len(log.columns) == 0:
             return pd.DataFrame({"step": pd.Series([], dtype="int64")})
         raise DataError(f"metrics log has no 'step' column; see {SCHEMA_DOC}")
-    known = [c for c in (*REQUIRED_COLUMNS, *EVAL_COLUMNS) if c in log.columns]
+    known = [c for c in KNOWN_COLUMNS if c in log.columns]
     frame = log[known]
     text = [c for c in known if not pd.api.types.is_numeric_dtype(frame[c])]
     if text:  # only convert what needs it: this runs on every online check

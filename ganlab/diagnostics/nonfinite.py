@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 ADVICE = "lower the learning rates or clip gradients, and check the data for NaN"
 
 
+COLUMNS = REQUIRED_COLUMNS[1:]  # every per-step value, in schema order
+
+
 def non_finite(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
-    """The first row with a NaN/Inf in a required column; its first such column (schema order)."""
-    columns = [c for c in REQUIRED_COLUMNS[1:] if c in log.columns]
+    """The first row with a NaN/Inf in a per-step column; its first such column (schema order)."""
+    columns = [c for c in COLUMNS if c in log.columns]
     if not columns or log.empty:
         return []
     bad = ~np.isfinite(log[columns].to_numpy(dtype=np.float64))
@@ -31,17 +34,16 @@ def non_finite(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
         return []
     first = int(bad_rows[0])
     column = columns[int(np.argmax(bad[first]))]
-    value = float(log[column].iloc[first])
     steps = log["step"].to_numpy()
-    step = int(steps[first])
-    evidence: dict[str, Any] = {
-        "column": column,
-        "value": str(value),
-        "rows": len(bad_rows),
-        "until": int(steps[bad_rows[-1]]),
-    }
+    return [event(int(steps[first]), column, float(log[column].iloc[first]), len(bad_rows),
+                  int(steps[bad_rows[-1]]))]
+
+
+def event(step: int, column: str, value: float, rows: int, until: int) -> Event:
+    """The ``non_finite`` event: the first bad ``value`` in ``column`` at ``step``; ``rows`` bad rows to ``until``."""
+    evidence: dict[str, Any] = {"column": column, "value": str(value), "rows": rows, "until": until}
     message = f"{value} in {column} at step {step}: {ADVICE}"
-    return [Event(EventKind.NON_FINITE, step, Severity.FAILURE, evidence, message)]
+    return Event(EventKind.NON_FINITE, step, Severity.FAILURE, evidence, message)
 
 
 def with_tensor(events: list[Event], tensor: str | None, step: int | None, last_step: int | None) -> list[Event]:

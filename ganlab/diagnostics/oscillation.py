@@ -21,6 +21,8 @@ grown past them: online, an oscillation is confirmed up to half a window later t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +30,7 @@ import pandas as pd
 
 from ganlab.diagnostics.events import earliest_per_episode
 from ganlab.diagnostics.log import has, rows, stride
+from ganlab.diagnostics.rolling import centred_mean, centred_median, forward_median, trailing_median
 from ganlab.schema import EVAL_DIVERSITY, EVAL_MODES, Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
@@ -37,9 +40,11 @@ COLUMNS = ("loss_d", "loss_g")
 EVAL_SIGNALS = (EVAL_MODES, EVAL_DIVERSITY)  # G's side: the modes its samples cover, how spread they are
 
 
-def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> dict[str, tuple[float, float]] | None:
+def evaluation_fall(steps: np.ndarray, signals: dict[str, np.ndarray], onset: int, until: int,
+                    drop: float) -> dict[str, tuple[float, float]] | None:
     """What G's periodic evaluation did over an oscillation from ``onset`` to ``until``.
 
+    ``signals`` holds the log's ``EVAL_SIGNALS`` columns (NaN off the eval rows), against ``steps``.
     None when the log cannot say where G stood at the onset (no value of ``EVAL_SIGNALS`` at or
     before it: no periodic evaluation, or swings from before the first eval): the losses decide
     alone. Otherwise ``{column: (best at or before the onset, lowest after it up to until)}`` for
@@ -47,12 +52,8 @@ def evaluation_fall(log: pd.DataFrame, onset: int, until: int, drop: float) -> d
     has run since the onset (online, the event waits for one rather than being reported now and
     dropped later).
     """
-    steps = log["step"].to_numpy()
     placed, fell = False, {}
-    for column in EVAL_SIGNALS:
-        if column not in log.columns:
-            continue
-        values = log[column].to_numpy(dtype=np.float64)
+    for column, values in signals.items():
         known = np.isfinite(values)
         before = values[known & (steps <= onset)]
         during = values[known & (steps > onset) & (steps <= until)]
@@ -98,68 +99,122 @@ def _rhythm_start(members: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> 
         return members, int(begin)
 
 
-def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float) -> list[Event]:
-    loss = log[column].where(np.isfinite(log[column]))
-    smooth = loss.rolling(rows(config.oscillation_smooth, st), center=True, min_periods=1).mean()
+def windows(config: DiagnosticsConfig, st: float) -> tuple[int, int, int]:
+    """(smooth, window, side) in rows: the smoothing, the level's window, each half window."""
     window = rows(config.oscillation_window, st)
-    centre = smooth.rolling(window, center=True, min_periods=1).median()  # the level, for scale
-    scale = np.maximum(centre.abs().to_numpy(dtype=np.float64), config.oscillation_floor)
+    return rows(config.oscillation_smooth, st), window, max(1, window // 2)
+
+
+def swing_state(smooth: np.ndarray, before: np.ndarray, after: np.ndarray, scale: np.ndarray,
+                config: DiagnosticsConfig) -> np.ndarray:
+    """+1 / -1 where the smoothed loss is above / below both half-window medians by amplitude/2 of its
+    level, else 0."""
+    half = config.oscillation_amplitude / 2 * scale
+    with np.errstate(invalid="ignore"):
+        up = (smooth - before > half) & (smooth - after > half)
+        down = (smooth - before < -half) & (smooth - after < -half)
+    return np.where(up, 1, np.where(down, -1, 0)).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A chain of excursions that is an oscillation: its members (indices into the chain's excursions),
+    onset step, first and last row, and what G's evaluation did meanwhile."""
+
+    members: np.ndarray
+    onset: int
+    first: int
+    last: int
+    fell: dict[str, tuple[float, float]] | None
+
+
+def chain_bounds(firsts: np.ndarray, lasts: np.ndarray, steps: np.ndarray,
+                 fall: Callable[[int, int], dict[str, tuple[float, float]] | None],
+                 config: DiagnosticsConfig) -> Chain | None:
+    """One chain of alternating excursions (rows ``firsts[i]..lasts[i]``) as an oscillation, or None when
+    it is out of rhythm, too short, or G's evaluation held up (``fall(onset, until)``: ``evaluation_fall``)."""
+    members, onset = _rhythm_start(np.arange(len(firsts)), steps[firsts], steps[lasts])
+    if len(members) < config.oscillation_swings:
+        return None
+    first, last = int(firsts[members[0]]), int(lasts[members[-1]])
+    fell = fall(onset, int(steps[last]))
+    if fell == {}:
+        return None  # G's samples kept their modes and spread (or cannot show it yet): not instability
+    return Chain(members, onset, first, last, fell)
+
+
+def chain_event(column: str, chain: Chain, firsts: np.ndarray, steps: np.ndarray, smooth: np.ndarray,
+                scale: np.ndarray) -> Event:
+    """The ``oscillation`` event of ``chain`` (``firsts``: its excursions' first rows)."""
+    part = slice(chain.first, chain.last + 1)
+    swing = float(np.nanmax(smooth[part]) - np.nanmin(smooth[part]))
+    period = 2 * float(np.mean(np.diff(steps[firsts[chain.members]])))
+    level = float(np.nanmedian(scale[part]))
+    until, fell = int(steps[chain.last]), chain.fell
+    evidence: Evidence = {
+        "column": column,
+        "swings": len(chain.members),
+        "amplitude": swing,
+        "level": level,
+        "period": period,
+        "until": until,
+    }
+    for signal, (best, lowest) in (fell or {}).items():
+        evidence[f"{signal}_best_before"] = best
+        evidence[f"{signal}_lowest"] = lowest
+    g_side = "; no evaluation of G before the onset to compare with" if fell is None else "; meanwhile " + (
+        ", ".join(f"{signal} fell from {best:.3g} to {lowest:.3g}" for signal, (best, lowest) in fell.items()))
+    message = (
+        f"{column} oscillates from step {chain.onset} to {until}: {len(chain.members)} swings "
+        f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps{g_side}; lower the learning "
+        "rates or beta1, or balance D and G"
+    )
+    return Event(EventKind.OSCILLATION, chain.onset, Severity.WARNING, evidence, message)
+
+
+def breaks(firsts: np.ndarray, lasts: np.ndarray, steps: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
+    """Between consecutive excursions (which alternate in sign by construction): a quiet gap over half
+    a window between one's end and the next one's start ends a chain."""
+    return steps[firsts[1:]] - steps[lasts[:-1]] > config.oscillation_window / 2
+
+
+def _column(log: pd.DataFrame, column: str, config: DiagnosticsConfig, st: float,
+            evals: tuple[np.ndarray, dict[str, np.ndarray]]) -> list[Event]:
+    def fall(onset: int, until: int) -> dict[str, tuple[float, float]] | None:
+        return evaluation_fall(*evals, onset, until, config.oscillation_eval_drop)
+
+    smooth_rows, window, side = windows(config, st)
+    loss = log[column].to_numpy(dtype=np.float64)
+    smooth = centred_mean(np.where(np.isfinite(loss), loss, np.nan), smooth_rows)
+    centre = centred_median(smooth, window)  # the level, for scale
+    scale = np.maximum(np.abs(centre), config.oscillation_floor)
     # Deviation from the medians of the half-windows before and after: a drift is above one and
     # below the other, flat stretches before a swing are on neither side of their past.
-    side = max(1, window // 2)
-    before = smooth.rolling(side, min_periods=1).median()
-    after = smooth[::-1].rolling(side, min_periods=1).median()[::-1]
-    half = config.oscillation_amplitude / 2 * scale
-    up = ((smooth - before).to_numpy() > half) & ((smooth - after).to_numpy() > half)
-    down = ((smooth - before).to_numpy() < -half) & ((smooth - after).to_numpy() < -half)
-    state = np.where(up, 1, np.where(down, -1, 0))
+    state = swing_state(smooth, trailing_median(smooth, side, 1), forward_median(smooth, side), scale, config)
     firsts, lasts, _ = excursions(state)
     if len(firsts) < config.oscillation_swings:
         return []
     steps = log["step"].to_numpy()
-    # Consecutive excursions alternate in sign by construction; a quiet gap over half a window
-    # between one's end and the next one's start ends a chain.
-    breaks = steps[firsts[1:]] - steps[lasts[:-1]] > config.oscillation_window / 2
-    chain = np.concatenate(([0], np.cumsum(breaks)))
+    chain = np.concatenate(([0], np.cumsum(breaks(firsts, lasts, steps, config))))
     events = []
     for c in np.unique(chain):
         members = np.flatnonzero(chain == c)
         if len(members) < config.oscillation_swings:
             continue
-        members, onset = _rhythm_start(members, steps[firsts], steps[lasts])
-        if len(members) < config.oscillation_swings:
-            continue
-        first, last = int(firsts[members[0]]), int(lasts[members[-1]])
-        fell = evaluation_fall(log, onset, int(steps[last]), config.oscillation_eval_drop)
-        if fell == {}:
-            continue  # G's samples kept their modes and spread (or cannot show it yet): not instability
-        part = slice(first, last + 1)
-        swing = float(np.nanmax(smooth.iloc[part]) - np.nanmin(smooth.iloc[part]))
-        period = 2 * float(np.mean(np.diff(steps[firsts[members]])))
-        level = float(np.nanmedian(scale[part]))
-        evidence: Evidence = {
-            "column": column,
-            "swings": len(members),
-            "amplitude": swing,
-            "level": level,
-            "period": period,
-            "until": int(steps[last]),
-        }
-        for signal, (best, lowest) in (fell or {}).items():
-            evidence[f"{signal}_best_before"] = best
-            evidence[f"{signal}_lowest"] = lowest
-        g_side = "; no evaluation of G before the onset to compare with" if fell is None else "; meanwhile " + (
-            ", ".join(f"{signal} fell from {best:.3g} to {lowest:.3g}" for signal, (best, lowest) in fell.items()))
-        message = (
-            f"{column} oscillates from step {onset} to {int(steps[last])}: {len(members)} swings "
-            f"of up to {swing:.2f} around {level:.2f}, period ~{period:.0f} steps{g_side}; lower the learning "
-            "rates or beta1, or balance D and G"
-        )
-        events.append(Event(EventKind.OSCILLATION, onset, Severity.WARNING, evidence, message))
+        found = chain_bounds(firsts[members], lasts[members], steps, fall, config)
+        if found is not None:
+            events.append(chain_event(column, found, firsts[members], steps, smooth, scale))
     return events
+
+
+def eval_signals(log: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The steps and the ``EVAL_SIGNALS`` columns the log has, for ``evaluation_fall``."""
+    steps = log["step"].to_numpy()
+    return steps, {c: log[c].to_numpy(dtype=np.float64) for c in EVAL_SIGNALS if c in log.columns}
 
 
 def oscillation(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     st = stride(log["step"].to_numpy())
-    events = [e for column in COLUMNS if has(log, column) for e in _column(log, column, config, st)]
+    evals = eval_signals(log)
+    events = [e for column in COLUMNS if has(log, column) for e in _column(log, column, config, st, evals)]
     return earliest_per_episode(events)  # loss_d and loss_g swing together

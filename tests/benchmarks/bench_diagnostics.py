@@ -59,3 +59,50 @@ def test_online_detector_overhead(tmp_path):
 def test_loop_with_detectors(benchmark, mode, tmp_path):
     benchmark.group = "online-detectors"
     benchmark.pedantic(loop_seconds, args=(mode, tmp_path), rounds=3, iterations=1)
+
+
+# --- a check's cost does not grow with the log -----------------------------------------------------
+
+
+def _check_seconds(rows: list[dict], engine: str) -> float:
+    """Median seconds of one check of 50 new rows at the end of ``rows``, ``engine`` incremental or batch."""
+    import pandas as pd
+
+    from ganlab.config import DiagnosticsConfig
+    from ganlab.diagnostics import IncrementalDetector, detect
+
+    config = DiagnosticsConfig()
+    times = []
+    if engine == "incremental":
+        detector = IncrementalDetector(config)
+        detector.extend(rows[:-500])
+        for n in range(len(rows) - 500, len(rows), 50):
+            t0 = time.perf_counter()
+            detector.extend(rows[n : n + 50])
+            detector.episodes()
+            times.append(time.perf_counter() - t0)
+    else:
+        for n in range(len(rows) - 150, len(rows), 50):
+            t0 = time.perf_counter()
+            detect(pd.DataFrame(rows[: n + 50]), config)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def test_check_cost_is_flat_in_the_log_length():
+    import numpy as np
+
+    from tests.diagnostics.traces import Shape, healthy
+
+    found = {}
+    for steps in (2_000, 20_000):
+        log = healthy(Shape(steps=steps, seed=1))
+        rows = [{k: v for k, v in r.items() if not (k.startswith("eval_") and np.isnan(v))}
+                for r in log.to_dict("records")]
+        for engine in ("incremental", "batch"):
+            found[engine, steps] = _check_seconds(rows, engine)
+    print("\ncheck of 50 new rows, all five detectors: " + ", ".join(
+        f"{engine} at {steps} rows {seconds * 1e3:.1f} ms" for (engine, steps), seconds in found.items()))
+    # Incremental: flat (within noise) from 2k to 20k rows; the batch re-run grows with the log.
+    assert found["incremental", 20_000] < 2 * found["incremental", 2_000]
+    assert found["incremental", 20_000] < found["batch", 20_000] / 10

@@ -238,7 +238,11 @@ def test_unrecognisable_early_samples_and_dense_evals_are_not_collapse() -> None
 
 def test_evaluation_fall_says_fell_held_or_cannot_tell() -> None:
     """oscillation's G-side evidence: evals at 100/200/300, an oscillation from 150 to 300."""
-    from ganlab.diagnostics.oscillation import evaluation_fall
+    from ganlab.diagnostics.oscillation import eval_signals
+    from ganlab.diagnostics.oscillation import evaluation_fall as fall
+
+    def evaluation_fall(log, onset, until, drop):
+        return fall(*eval_signals(log), onset, until, drop)
 
     steps = np.arange(1, 301)
     log = pd.DataFrame({"step": steps, "eval_modes": np.nan, "eval_diversity": np.nan})
