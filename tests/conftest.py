@@ -1,8 +1,11 @@
-"""Shared test set-up: hypothesis profiles and an isolated ganlab cache directory."""
+"""Shared test set-up: hypothesis profiles, an isolated ganlab cache directory, the classifier trained early."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,12 +16,26 @@ settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
+pytest_plugins = ["pytester"]
+
+WARM_CLASSIFIER = ("from ganlab.metrics.classifier import digit_classifier; digit_classifier()")
+
 
 @pytest.fixture(scope="session", autouse=True)
-def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One cache (the mode classifier) per test session, never the user's ~/.cache."""
+def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One cache (the mode classifier) per test session, never the user's ~/.cache.
+
+    The digit ensemble (about a minute of one core) starts training in a background process at once, so
+    the tests that run first overlap with it; a test that needs it meanwhile waits for that process
+    (``digit_classifier`` holds the cache entry's lock while training) and loads what it wrote.
+    ``GANLAB_TEST_CACHE_DIR=DIR`` keeps the cache across sessions (the file name carries the code's hash).
+    """
     path = os.environ.get("GANLAB_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("ganlab-cache"))
     os.environ["GANLAB_CACHE_DIR"] = path
-    return path
-
-pytest_plugins = ["pytester"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    warm = subprocess.Popen([sys.executable, "-c", WARM_CLASSIFIER], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    yield path
+    if warm.poll() is None:  # a short session that never needed it
+        warm.kill()
+    warm.wait()

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from ganlab.data.digits import N_CLASSES, digit_splits, resize_digits
 from ganlab.data.files import resize_square
 from ganlab.io import atomic_path
+from ganlab.lock import held
 from ganlab.metrics import augment
 from ganlab.metrics.augment import INPUT_RESOLUTION
 from ganlab.metrics.threads import limit_threads
@@ -242,25 +243,38 @@ def cache_path(key: str | None = None) -> Path:
     return cache_dir() / f"digit-classifier-{key or cache_key()}.pt"
 
 
-def digit_classifier() -> DigitEnsemble:
-    """The trained ensemble in eval mode: from this process's memory, else the disk cache, else trained.
-
-    The first call in a fresh cache trains (tens of seconds) and writes ``digit-classifier-<key>.pt``.
-    """
-    key = cache_key()
-    if key in _LOADED:
-        return _LOADED[key]
-    path = cache_path(key)
+def _load(path: Path) -> DigitEnsemble | None:
+    """The cached ensemble at ``path``, or None when it is missing or unreadable."""
     net = DigitEnsemble()
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(payload["state_dict"])
     except Exception:
         # Missing, truncated or otherwise unreadable cache: torch.load can fail in many ways on a
-        # damaged file, and every one of them means the same thing here. Retrain and overwrite it.
-        net = train_classifier()
-        with atomic_path(path) as tmp:
-            torch.save({"state_dict": net.state_dict(), "key": key,
-                        "held_out_accuracy": held_out_accuracy(net)}, tmp)
+        # damaged file, and every one of them means the same thing here: train it again.
+        return None
+    return net
+
+
+def digit_classifier() -> DigitEnsemble:
+    """The trained ensemble in eval mode: from this process's memory, else the disk cache, else trained.
+
+    The first call in a fresh cache trains (about a minute) and writes ``digit-classifier-<key>.pt``.
+    Training holds ``<that file>.lock``: a second process that needs the same ensemble meanwhile (another
+    sweep worker) waits for it and loads the result instead of training it again.
+    """
+    key = cache_key()
+    if key in _LOADED:
+        return _LOADED[key]
+    path = cache_path(key)
+    net = _load(path)
+    if net is None:
+        with held(path.with_name(path.name + ".lock"), None):
+            net = _load(path)  # trained by the process we waited for
+            if net is None:
+                net = train_classifier()
+                with atomic_path(path) as tmp:
+                    torch.save({"state_dict": net.state_dict(), "key": key,
+                                "held_out_accuracy": held_out_accuracy(net)}, tmp)
     _LOADED[key] = net.eval()
     return _LOADED[key]

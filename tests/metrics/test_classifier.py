@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import astuple
 from pathlib import Path
 
@@ -85,9 +87,9 @@ def test_confusion_is_a_recount_of_held_out_reads(digit_net):
     assert np.diag(conf).min() >= 0.8  # every digit is read right under nuisances most of the time
 
 
-def test_cached_atomically_in_the_cache_dir(digit_net, metrics_cache_dir):
-    path = Path(metrics_cache_dir) / f"digit-classifier-{classifier.cache_key()}.pt"
-    assert not list(Path(metrics_cache_dir).glob("*.tmp"))  # the temporary file was renamed
+def test_cached_atomically_in_the_cache_dir(digit_net, ganlab_cache_dir):
+    path = Path(ganlab_cache_dir) / f"digit-classifier-{classifier.cache_key()}.pt"
+    assert not list(Path(ganlab_cache_dir).glob("*.tmp"))  # the temporary file was renamed
     payload = torch.load(path, weights_only=True)
     assert payload["key"] == classifier.cache_key()
     assert payload["held_out_accuracy"]["agreed"] >= 0.97
@@ -134,4 +136,25 @@ def test_unreadable_cache_is_retrained(monkeypatch, tmp_path):
     net = classifier.digit_classifier()
     assert isinstance(net, classifier.DigitEnsemble)
     assert "state_dict" in torch.load(path, weights_only=True)
-    assert sorted(os.listdir(tmp_path)) == [path.name]
+    assert sorted(os.listdir(tmp_path)) == [path.name, f"{path.name}.lock"]  # the lock file stays (ganlab.lock)
+
+
+def test_a_second_process_waits_for_the_training_one_and_loads_its_ensemble(monkeypatch, tmp_path):
+    """Two sweep workers on a fresh cache: the one that finds the training lock held waits, then loads."""
+    monkeypatch.setenv("GANLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    path = tmp_path / f"digit-classifier-{classifier.cache_key()}.pt"
+    trainer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time, torch; from ganlab.lock import held; from ganlab.metrics import classifier\n"
+        f"path = classifier.cache_path({classifier.cache_key()!r})\n"
+        "with held(str(path) + '.lock', None):\n"
+        "    print('training', flush=True); time.sleep(1)\n"
+        "    torch.save({'state_dict': classifier.DigitEnsemble().state_dict()}, path)\n")],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert trainer.stdout.readline().strip() == "training"  # it holds the lock now
+        monkeypatch.setattr(classifier, "train_classifier", lambda: pytest.fail("trained a second time"))
+        assert isinstance(classifier.digit_classifier(), classifier.DigitEnsemble)
+        assert path.is_file()
+    finally:
+        trainer.wait(timeout=60)

@@ -1,4 +1,4 @@
-"""``Event``: frozen, JSON-safe, round-trips through dicts."""
+"""``Event``, ``EventKind`` and ``Severity``: closed vocabularies, frozen, JSON-safe, round-trips through dicts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ganlab.diagnostics import SEVERITIES, Event
+from ganlab.diagnostics import DETECTORS
+from ganlab.schema import EVENT_KINDS, SEVERITIES, Event, EventKind, EventSummary, Severity, read_events, write_events
 
 
 def test_round_trip_and_json_safety() -> None:
@@ -59,3 +60,24 @@ def test_any_evidence_becomes_strict_json_and_round_trips(step: int, evidence: d
     for key, value in evidence.items():
         if isinstance(value, float) and not np.isfinite(value):
             assert back.evidence[key] == str(value)
+
+
+def test_kinds_and_severities_are_members_and_plain_strings_on_disk(tmp_path) -> None:
+    event = Event("mode_collapse", 3, "warning", {"until": 9}, "m")
+    assert event.kind is EventKind.MODE_COLLAPSE and event.severity is Severity.WARNING
+    assert event == Event(EventKind.MODE_COLLAPSE, 3, Severity.WARNING, {"until": 9}, "m")
+    assert tuple(DETECTORS) == EVENT_KINDS  # one detector per kind, in the same order
+    write_events(tmp_path / "events.json", [event])
+    assert json.loads((tmp_path / "events.json").read_text())[0]["kind"] == "mode_collapse"
+    assert read_events(tmp_path / "events.json") == [event]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Event("mode_colapse", 1, "failure")
+
+
+def test_run_json_event_summaries_take_only_known_kinds_and_severities() -> None:
+    summary = EventSummary(kind="oscillation", step=4, severity="warning")
+    assert summary.kind is EventKind.OSCILLATION and summary.model_dump(mode="json")["severity"] == "warning"
+    for bad in ({"kind": "oscillation", "step": 4, "severity": "error"},
+                {"kind": "nan", "step": 4, "severity": "failure"}):
+        with pytest.raises(ValueError):
+            EventSummary.model_validate(bad)
