@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+
+import pytest
 
 from ganlab.errors import MAX_LINE
 
@@ -67,3 +71,16 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+@contextlib.contextmanager
+def estimate_timings_stubbed() -> Iterator[None]:
+    """The sweep dry run's measurements (real steps, evaluations, a worker's start-up) as fixed numbers, for
+    tests of what the dry run parses and prints; tests/sweep/test_estimate.py checks the real measurements."""
+    from ganlab.sweep import estimate
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(estimate, "measure_step_seconds", lambda config, dataset, threads: 0.01)
+        mp.setattr(estimate, "measure_eval_seconds", lambda dataset, n, full: 0.1)
+        mp.setattr(estimate, "worker_start_seconds", lambda: 1.0)
+        yield

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganlab.errors import MAX_LINE, GanlabError
-from tests.badinput.helpers import CHECK, RUN_CONFIG, SWEEP, assert_one_line_error, cli
+from tests.badinput.helpers import CHECK, RUN_CONFIG, SWEEP, assert_one_line_error, cli, estimate_timings_stubbed
 
 pytestmark = pytest.mark.fuzz
 
@@ -113,22 +113,10 @@ def test_fuzz_run_config(content: str | bytes) -> None:
         _check_cli("train", path, "--dry-run")
 
 
-@contextlib.contextmanager
-def _timings_stubbed() -> Iterator[None]:
-    """The estimate's measurements (real steps, evaluations, a worker's start-up) as fixed numbers."""
-    from ganlab.sweep import estimate
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(estimate, "measure_step_seconds", lambda config, dataset, threads: 0.01)
-        mp.setattr(estimate, "measure_eval_seconds", lambda dataset, n, full: 0.1)
-        mp.setattr(estimate, "worker_start_seconds", lambda: 1.0)
-        yield
-
-
 @FUZZ
 @given(st.one_of(mutated(SWEEP), _raw(SWEEP)))
 def test_fuzz_sweep_file(content: str | bytes) -> None:
-    with _file(content) as path, _timings_stubbed():
+    with _file(content) as path, estimate_timings_stubbed():
         _check_cli("sweep", path, "--dry-run", "--out", path.parent / "out")
 
 
