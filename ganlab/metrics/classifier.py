@@ -35,6 +35,7 @@ from ganlab.lock import held
 from ganlab.metrics import augment
 from ganlab.metrics.augment import INPUT_RESOLUTION
 from ganlab.metrics.threads import limit_threads
+from ganlab.schema import LOCK_FILE
 
 FEATURE_DIM = 64  # the feature network's penultimate layer: the space of Fréchet/KID/PRDC/diversity on digits
 AMBIGUOUS = -1  # a digit the members do not agree on
@@ -269,7 +270,7 @@ def digit_classifier() -> DigitEnsemble:
     path = cache_path(key)
     net = _load(path)
     if net is None:
-        with held(path.with_name(path.name + ".lock"), None):
+        with held(path.with_name(path.name + LOCK_FILE), None):
             net = _load(path)  # trained by the process we waited for
             if net is None:
                 net = train_classifier()
