@@ -39,3 +39,18 @@ def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if warm.poll() is None:  # a short session that never needed it
         warm.kill()
     warm.wait()
+
+
+# Folders whose tests need no digit ensemble run first, beside the background process that trains it, so
+# the first test that needs it finds it trained instead of idling a core while it waits. A stable sort:
+# each module's tests keep their order and stay together (module fixtures are built once).
+ENSEMBLE_FREE_FIRST = ("architecture", "schema", "stats", "report", "diagnostics", "badinput", "foundation")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def needs_ensemble_later(item: pytest.Item) -> bool:
+        parts = item.path.parts
+        folder = parts[parts.index("tests") + 1] if "tests" in parts[:-1] else ""
+        return folder not in ENSEMBLE_FREE_FIRST
+
+    items.sort(key=needs_ensemble_later)
