@@ -52,15 +52,36 @@ def override_origins(overrides: Mapping[str, Any] | None, override_origin: str =
             for dotted, value in (overrides or {}).items() for key in flatten({dotted: value})}
 
 
+class RepeatedKeyError(ConfigError):
+    """One key given twice in a mapping of dotted keys: ``{model.nz: 9, model: {nz: 10}}``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {quote(key)} is given twice (once dotted, once nested, or a section and a key in "
+                         "it); keep one of them")
+        self.key = key
+
+
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"model": {"nz": 8}, "train.steps": 5}`` -> ``{"model.nz": 8, "train.steps": 5}``."""
+    """``{"model": {"nz": 8}, "train.steps": 5}`` -> ``{"model.nz": 8, "train.steps": 5}``.
+
+    Raises ``RepeatedKeyError`` when two spellings name one key (``model.nz`` and ``model: {nz}``), or a
+    section is set whole next to a key inside it (``model: 5`` and ``model.nz``): the YAML reader catches
+    a key repeated verbatim, but only this merge sees these, and a silent last-one-wins is a wrong run.
+    """
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
+        parts = flatten(value, f"{dotted}.") if isinstance(value, Mapping) and value else {dotted: value}
+        for leaf, leaf_value in parts.items():
+            if leaf in flat:
+                raise RepeatedKeyError(leaf)
+            flat[leaf] = leaf_value
+    keys = set(flat)
+    for leaf in flat:
+        parents = leaf.split(".")[:-1]
+        for depth in range(1, len(parents) + 1):
+            if ".".join(parents[:depth]) in keys:
+                raise RepeatedKeyError(".".join(parents[:depth]))
     return flat
 
 
@@ -84,9 +105,12 @@ def parse_set_args(items: Iterable[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ConfigError(f"--set {quote(item)}: expected KEY=VALUE, for example --set model.batchnorm=none")
         try:
-            overrides[key.strip()] = parse_yaml(raw, "<value>")[0] if raw.strip() else None
+            value = parse_yaml(raw, "<value>")[0] if raw.strip() else None
         except ConfigError:
             raise ConfigError(f"--set {quote(item)}: the value is not valid YAML") from None
+        if key.strip() in overrides:
+            raise ConfigError(f"--set {bare(key.strip())} is given twice; keep one of them")
+        overrides[key.strip()] = value
     return overrides
 
 
@@ -103,12 +127,15 @@ def validate(
     would reset a whole section to its defaults, so it is an error.
     """
     merged = _deep_copy(data)
-    for dotted, value in (overrides or {}).items():
-        for key, leaf in flatten({dotted: value}).items():
-            if isinstance(leaf, Mapping):
-                raise ConfigError(f"{override_origin} {quote(key)}: an empty mapping would reset every key under "
-                                  "it to its default; set the keys you mean, e.g. {nz: 64}")
-            _set_dotted(merged, key, leaf)
+    try:
+        flat_overrides = flatten(overrides or {})
+    except RepeatedKeyError as err:
+        raise ConfigError(f"{override_origin} {bare(err.key)}: {err}") from None
+    for key, leaf in flat_overrides.items():
+        if isinstance(leaf, Mapping):
+            raise ConfigError(f"{override_origin} {quote(key)}: an empty mapping would reset every key under "
+                              "it to its default; set the keys you mean, e.g. {nz: 64}")
+        _set_dotted(merged, key, leaf)
     origin = override_origins(overrides, override_origin)
     try:
         config = GanlabConfig.model_validate(merged)

@@ -16,6 +16,13 @@ from typing import Any
 from ganlab.errors import escape, one_line, truncate
 
 MAX_VALUE = 80  # characters of one quoted key or value
+# Pydantic's wording, where it does not say what would be valid (strict numbers: ganlab.config.types).
+_WORDING = {
+    "int_type": "expected a whole number (not true/false, 5.0 or a string)",
+    "int_from_float": "expected a whole number (not true/false, 5.0 or a string)",
+    "finite_number": "expected a finite number (not .inf, .nan or an overflowing 1e999)",
+    "bool_type": "expected true or false",
+}
 
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 6, 6, 6, 6
@@ -89,7 +96,7 @@ def format_validation_error(
         return one_line(f"{where}: unknown {what} {dotted}{hint} (valid keys here: {', '.join(valid)})")
     if error.get("type") == "missing":
         return one_line(f"{where}: {what} {dotted} is required")
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    message = _WORDING.get(str(error.get("type")), str(error.get("msg", "invalid value")).removeprefix("Value error, "))
     if len(full) == len(prefix):  # a rule across sections (a model validator): its message names the keys
         return one_line(f"{where}: {message}")
     return one_line(f"{where}: {bare('.'.join(full))} = {quote(error.get('input'))}: {message}")

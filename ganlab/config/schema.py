@@ -11,11 +11,12 @@ and loss names are checked against their registries by ``ganlab.train.load.check
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ganlab.config.diagnostics import DiagnosticsConfig
+from ganlab.config.types import MAX_STEPS, Int, NotBool, Number
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 DATA_RANGES = ((-1.0, 1.0), (0.0, 1.0))
@@ -32,16 +33,16 @@ class DataConfig(BaseModel):
     model_config = _FROZEN
 
     dataset: str = "stacked-digits"  # a key of ganlab.data.DATASETS (checked by the loader)
-    resolution: Literal[16, 32, 64, 128] = 32
+    resolution: Annotated[Literal[16, 32, 64, 128], NotBool] = 32
     # Required for `folder` (a directory of images) and `array` (a .npy/.npz file).
     path: str | None = None
     # Image channels; None means "whatever the dataset has" and is filled in when the run starts.
-    channels: Literal[1, 3] | None = None
+    channels: Annotated[Literal[1, 3], NotBool] | None = None
     # Fraction of the shipped digits held out from GAN and classifier training (stratified, fixed split).
-    held_out_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    held_out_fraction: Number = Field(0.2, gt=0.0, lt=1.0)
     # The pixel range G and D see: [-1, 1] (the paper's, for a tanh output) or [0, 1] (for a sigmoid
     # output). Evaluation and sample grids map G's output back from it (ganlab.data.range).
-    range: tuple[float, float] = (-1.0, 1.0)
+    range: tuple[Number, Number] = (-1.0, 1.0)
 
     _path = field_validator("path")(_no_nul)
 
@@ -56,9 +57,9 @@ class DataConfig(BaseModel):
 class ModelConfig(BaseModel):
     model_config = _FROZEN
 
-    nz: int = Field(100, ge=1, le=4096)
+    nz: Int = Field(100, ge=1, le=4096)
     # Channels at 4x4; None means 16 * resolution, which is the paper's 4x4x1024 at 64x64.
-    width: int | None = Field(None, ge=8, le=4096)
+    width: Int | None = Field(None, ge=8, le=4096)
     # Guideline 1: strided convs in D, fractional-strided (transposed) convs in G.
     d_downsample: Literal["strided", "maxpool", "avgpool"] = "strided"
     g_upsample: Literal["transposed", "nearest", "bilinear"] = "transposed"
@@ -67,10 +68,10 @@ class ModelConfig(BaseModel):
     # Guidelines 4 and 5: ReLU in G, LeakyReLU(0.2) in D.
     d_activation: Literal["leaky_relu", "relu"] = "leaky_relu"
     g_activation: Literal["relu", "leaky_relu"] = "relu"
-    leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
+    leaky_slope: Number = Field(0.2, ge=0.0, lt=1.0)
     # Guideline 3: no fully connected hidden layers.
-    fc_hidden: int = Field(0, ge=0, le=8)
-    fc_width: int = Field(1024, ge=1, le=16384)
+    fc_hidden: Int = Field(0, ge=0, le=8)
+    fc_width: Int = Field(1024, ge=1, le=16384)
     g_output: Literal["tanh", "sigmoid", "linear"] = "tanh"
     # "package.module:factory" -> factory(config) returns an nn.Module; None = ganlab's DCGAN.
     generator: str | None = None
@@ -87,21 +88,21 @@ class ModelConfig(BaseModel):
 class TrainConfig(BaseModel):
     model_config = _FROZEN
 
-    steps: int = Field(2000, ge=1, le=10_000_000)
-    batch_size: int = Field(64, ge=2, le=4096)
+    steps: Int = Field(2000, ge=1, le=MAX_STEPS)
+    batch_size: Int = Field(64, ge=2, le=4096)
     # Adam(2e-4, betas=(0.5, 0.999)) is what the DCGAN paper and pytorch/examples train with.
-    lr_g: float = Field(2e-4, gt=0.0)
-    lr_d: float = Field(2e-4, gt=0.0)
-    beta1: float = Field(0.5, ge=0.0, lt=1.0)
-    beta2: float = Field(0.999, ge=0.0, lt=1.0)
+    lr_g: Number = Field(2e-4, gt=0.0)
+    lr_d: Number = Field(2e-4, gt=0.0)
+    beta1: Number = Field(0.5, ge=0.0, lt=1.0)
+    beta2: Number = Field(0.999, ge=0.0, lt=1.0)
     # nonsaturating is what the paper actually trains with; minimax is the lecture's formulation.
     loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES (checked by the loader)
-    n_critic: int = Field(1, ge=1, le=100)
+    n_critic: Int = Field(1, ge=1, le=100)
     device: str = "auto"
-    log_every: int = Field(1, ge=1, le=10_000_000)
-    checkpoint_every: int = Field(500, ge=1, le=10_000_000)
+    log_every: Int = Field(1, ge=1, le=10_000_000)
+    checkpoint_every: Int = Field(500, ge=1, le=10_000_000)
     # torch intra-op threads; None leaves torch's default. Sweeps split the machine's cores among workers.
-    threads: int | None = Field(None, ge=1, le=1024)
+    threads: Int | None = Field(None, ge=1, le=1024)
     # `constant` feeds G the same z every step: a deliberately broken setting that must collapse.
     z_distribution: Literal["normal", "uniform", "constant"] = "normal"
 
@@ -118,7 +119,7 @@ class OutputConfig(BaseModel):
 
     dir: str = Field("runs", min_length=1, max_length=4096)
     # Images in each sample grid (written at every checkpoint from a fixed z).
-    samples: int = Field(64, ge=1, le=256)
+    samples: Int = Field(64, ge=1, le=256)
 
     _dir = field_validator("dir")(_no_nul)
 
@@ -127,7 +128,7 @@ class GanlabConfig(BaseModel):
     model_config = _FROZEN
 
     # torch and numpy seeds are unsigned 64-bit; every random stream is derived from it (ganlab.sampling).
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: Int = Field(0, ge=0, le=2**63 - 1)
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()

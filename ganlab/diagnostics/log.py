@@ -16,6 +16,9 @@ from ganlab.schema import EVAL_COLUMNS
 from ganlab.schema import LOG_COLUMNS as REQUIRED_COLUMNS
 
 SCHEMA_DOC = "docs/metrics-schema.md"
+# Steps are read as float64 (a log may hold NaN) and named as int64: beyond 2**53 neither is exact, and
+# past int64 an onset would read as -9223372036854775808.
+MAX_STEP = 2**53
 KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *EVAL_COLUMNS)  # what ``prepare`` keeps, in file order
 
 
@@ -100,6 +103,12 @@ def _check_values(path: Path, log: pd.DataFrame, first_line: int | None) -> None
             if len(no_step):
                 raise DataError(f"{path}: column 'step' {where(int(no_step[0]))} is empty or not finite; "
                                 "every row needs the step it was logged at")
+            steps = numbers.to_numpy(dtype="float64")
+            huge = np.flatnonzero(np.abs(steps) > MAX_STEP)
+            if len(huge):
+                shown = str(values.iloc[huge[0]])[:40]
+                raise DataError(f"{path}: column 'step' {where(int(huge[0]))} holds {shown}, beyond the largest "
+                                f"step a log may hold ({MAX_STEP:,} = 2**53); steps count training steps")
 
 
 def stride(steps: np.ndarray) -> float:

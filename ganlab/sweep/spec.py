@@ -21,10 +21,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from ganlab.config import GanlabConfig, config_to_dict
-from ganlab.config.load import Lines, flatten, read_yaml
+from ganlab.config.load import Lines, RepeatedKeyError, flatten, read_yaml
 from ganlab.config.messages import format_validation_error, nearest, quote
 from ganlab.errors import ConfigError, CrossFieldError
 from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan, SequentialPlan, unknown_endpoints
+from ganlab.sweep.grid import grid_cells
 
 BASELINE = "baseline"
 # Runs a sweep may expand to unless its file raises `max_runs:`; counted before anything is expanded,
@@ -165,7 +166,10 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
         if not name.strip() or not name.isprintable():
             raise ConfigError(f"{where}: variant name {quote(name)} must be non-empty printable text "
                               "(no newlines or control characters)")
-        flat = flatten(raw)
+        try:
+            flat = flatten(raw)
+        except RepeatedKeyError as err:
+            raise ConfigError(f"{where}: variant {quote(name)}: {err}") from None
         for key, value in flat.items():
             if isinstance(value, Mapping):
                 key_line = lines.get(("variants", name, *key.split(".")), line)
@@ -179,13 +183,14 @@ def sweep_from_dict(data: Mapping[str, Any], source: str = "<sweep>", lines: Lin
             key_line = lines.get(("variants", name, *key.split(".")), 0) or lines.get(("variants", name, key), line)
             _check_override(base_dict, source, key_line, f"variant '{name}'", key, value, checked)
         variants[name], variant_lines[name] = flat, line
-    for cell_name, cell in grid_cells(spec.grid).items():
+    grid_where = f"{source}:{lines.get(('grid',), 0)}" if lines.get(("grid",)) else source
+    for cell_name, cell in grid_cells(spec.grid, source, lines).items():
         for key, value in cell.items():
-            _check_override(base_dict, source, lines.get(("grid", key), 0), f"grid cell '{cell_name}'", key, value,
-                            checked)
+            _check_override(base_dict, source, lines.get(("grid", key), 0), f"grid cell {quote(cell_name)}", key,
+                            value, checked)
         if cell_name in variants:
-            raise ConfigError(f"{source}:{lines.get(('grid',), 0)}: grid cell '{cell_name}' has the same name as "
-                              "a variant; rename the variant")
+            raise ConfigError(f"{grid_where}: grid cell {quote(cell_name)} has the same name as a variant; "
+                              "rename the variant")
         variants[cell_name], variant_lines[cell_name] = cell, lines.get(("grid",), 0)
     for name, flat in variants.items():
         if name != BASELINE:
@@ -226,28 +231,6 @@ def _baseline_seeds(spec: SweepFile, seeds: tuple[int, ...], source: str, lines:
                           "variant runs (a larger baseline arm), or leave it out")
     extra = itertools.count(max(seeds) + 1)
     return (*seeds, *(next(extra) for _ in range(n - len(seeds))))
-
-
-def grid_cells(grid: Mapping[str, list[Any]]) -> dict[str, dict[str, Any]]:
-    """Cartesian product of the grid axes, in file order; each cell is named ``key=value,key=value``."""
-    if not grid:
-        return {}
-    keys = list(grid)
-    cells: dict[str, dict[str, Any]] = {}
-    for values in itertools.product(*(grid[k] for k in keys)):
-        cell = dict(zip(keys, values, strict=True))
-        cells[cell_name(cell)] = cell
-    return cells
-
-
-def cell_name(overrides: Mapping[str, Any]) -> str:
-    """``{"model.batchnorm": "none", "train.lr_d": 0.001}`` -> ``model.batchnorm=none,train.lr_d=0.001``."""
-    return ",".join(f"{key}={format_value(value)}" for key, value in overrides.items())
-
-
-def format_value(value: Any) -> str:
-    """A value as written in YAML: strings bare, everything else as JSON (true, null, 0.001, [1, 2])."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def check_duplicates(sweep: Sweep, keys: Mapping[str, Any]) -> None:
@@ -320,7 +303,7 @@ def _format_error(err: Mapping[str, Any], source: str, lines: Lines) -> str:
         loc = ".".join(str(p) for p in err["loc"])
         return f"{source}: the sweep file needs {quote(loc)}"
     if err["loc"][:1] == ("seeds",) and err["type"] != "value_error":
-        err = {**err, "msg": "give a count N (seeds 0..N-1) or a list of distinct integer seeds"}
+        err = {**err, "type": "seeds", "msg": "give a count N (seeds 0..N-1) or a list of distinct integer seeds"}
     return format_validation_error(err, source, lines, _valid_keys, what="sweep key")
 
 

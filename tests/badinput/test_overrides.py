@@ -11,7 +11,7 @@ import yaml
 from ganlab.config import validate
 from ganlab.errors import ConfigError
 from ganlab.train.load import validate_run
-from tests.badinput.helpers import RUN_CONFIG, SWEEP, assert_one_line_error, cli, estimate_timings_stubbed, write
+from tests.badinput.helpers import RUN_CONFIG, SWEEP, assert_one_line_error, cli, write
 
 
 def test_empty_nested_override_in_a_variant(tmp_path: Path) -> None:
@@ -112,9 +112,10 @@ def test_control_characters_in_variant_names_are_refused(tmp_path: Path) -> None
                           "printable")
 
 
-def test_dry_run_table_escapes_grid_values(tmp_path: Path) -> None:
+def test_grid_values_that_are_not_printable_are_refused(tmp_path: Path) -> None:
+    # Issue 21 item 11: a grid value names its cell (the progress line, summary.md/.csv/.html), so an escape
+    # sequence in one is refused like one in a variant name, before anything is planned.
     path = write(tmp_path / "sweep.yaml", SWEEP + 'grid:\n  model.fc_width: [9]\n  data.path: ["x\\e[2J"]\n')
-    with estimate_timings_stubbed():
-        code, out, err = cli("sweep", path, "--dry-run", "--out", tmp_path)
-    assert (code, err) == (0, "")
-    assert "\x1b" not in out and "data.path=x\\x1b[2J" in out
+    assert_one_line_error(cli("sweep", path, "--dry-run", "--out", tmp_path), f"{path}:11: grid axis 'data.path'",
+                          "'x\\x1b[2J'", "printable text")
+    assert not (tmp_path / "fz").exists()

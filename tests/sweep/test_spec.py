@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganlab.errors import ConfigError
+from ganlab.sweep.grid import cell_name, grid_cells
 from ganlab.sweep.plan import dispatch_order, plan_runs
-from ganlab.sweep.spec import BASELINE, cell_name, grid_cells, load_sweep_spec, sweep_from_dict
+from ganlab.sweep.spec import BASELINE, load_sweep_spec, sweep_from_dict
 from tests.sweep.helpers import demo_sweep_text, tiny_sweep, write_sweep
 
 SWEEP = demo_sweep_text(seeds=2)
