@@ -73,6 +73,9 @@ class ModelConfig(BaseModel):
     fc_hidden: Int = Field(0, ge=0, le=8)
     fc_width: Int = Field(1024, ge=1, le=16384)
     g_output: Literal["tanh", "sigmoid", "linear"] = "tanh"
+    # A conv/linear layer with no batchnorm after it gets a bias; layers with batchnorm have none (its shift
+    # is the offset). Off: no bias anywhere, so removing batchnorm also removes every offset parameter.
+    bias_without_batchnorm: bool = True
     # "package.module:factory" -> factory(config) returns an nn.Module; None = ganlab's DCGAN.
     generator: str | None = None
     discriminator: str | None = None

@@ -46,19 +46,25 @@ def _d_batchnorm(m: ModelConfig) -> tuple[bool, bool]:
     return hidden, m.batchnorm == "all_layers"
 
 
-def _upsample(kind: str, c_in: int, c_out: int) -> list[nn.Module]:
+def _bias(m: ModelConfig, normalised: bool) -> bool:
+    """A layer followed by batchnorm needs no bias (batchnorm's shift is its offset); one without gets a bias
+    under ``model.bias_without_batchnorm``, so an ablation that removes batchnorm keeps the offsets."""
+    return m.bias_without_batchnorm and not normalised
+
+
+def _upsample(kind: str, c_in: int, c_out: int, bias: bool) -> list[nn.Module]:
     """Doubles H and W."""
     if kind == "transposed":
-        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
-    return [nn.Upsample(scale_factor=2, mode=kind), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode=kind), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
 
 
-def _downsample(kind: str, c_in: int, c_out: int) -> list[nn.Module]:
+def _downsample(kind: str, c_in: int, c_out: int, bias: bool) -> list[nn.Module]:
     """Halves H and W."""
     if kind == "strided":
-        return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)]
+        return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=bias)]
     pool = nn.MaxPool2d(2) if kind == "maxpool" else nn.AvgPool2d(2)
-    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), pool]
+    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias), pool]
 
 
 class Generator(nn.Module):
@@ -73,13 +79,13 @@ class Generator(nn.Module):
         fc: list[nn.Module] = []
         features = m.nz
         for _ in range(m.fc_hidden):  # guideline 3 broken: hidden FC layers before the reshape
-            fc += [nn.Linear(features, m.fc_width, bias=not bn_hidden)]
+            fc += [nn.Linear(features, m.fc_width, bias=_bias(m, bn_hidden))]
             fc += [nn.BatchNorm1d(m.fc_width)] if bn_hidden else []
             fc += [act(m.leaky_slope)]
             features = m.fc_width
         self.fc = nn.Sequential(*fc)
         # "Project and reshape": one matrix multiply to width x 4 x 4.
-        self.project = nn.Linear(features, width * 16, bias=not bn_hidden)
+        self.project = nn.Linear(features, width * 16, bias=_bias(m, bn_hidden))
         self.width = width
 
         layers: list[nn.Module] = [nn.BatchNorm2d(width)] if bn_hidden else []
@@ -88,7 +94,7 @@ class Generator(nn.Module):
         for i in range(steps):
             last = i == steps - 1
             c_out = channels if last else c // 2
-            layers += _upsample(m.g_upsample, c, c_out)
+            layers += _upsample(m.g_upsample, c, c_out, _bias(m, bn_output if last else bn_hidden))
             if last:
                 layers += [nn.BatchNorm2d(c_out)] if bn_output else []
                 layers.append(OUTPUTS[m.g_output]())
@@ -116,22 +122,25 @@ class Discriminator(nn.Module):
         c_in = channels
         c = width // 2 ** (steps - 1)
         for i in range(steps):
-            layers += _downsample(m.d_downsample, c_in, c)
             use_bn = bn_input if i == 0 else bn_hidden
+            layers += _downsample(m.d_downsample, c_in, c, _bias(m, use_bn))
             layers += [nn.BatchNorm2d(c)] if use_bn else []
             layers.append(act(m.leaky_slope))
             c_in, c = c, c * 2  # state: c_in x (R / 2^(i+1)) x (R / 2^(i+1))
         self.main = nn.Sequential(*layers)  # state: width x 4 x 4
 
         if m.fc_hidden == 0:
-            self.head: nn.Module = nn.Conv2d(width, 1, 4, 1, 0, bias=False)  # state: 1 x 1 x 1
+            self.head: nn.Module = nn.Conv2d(width, 1, 4, 1, 0, bias=_bias(m, False))  # state: 1 x 1 x 1
         else:  # guideline 3 broken: hidden FC layers after the conv stack
+            # Hidden FC layers get batchnorm exactly when D's hidden convs do, as G's hidden FC layers do.
             head: list[nn.Module] = [nn.Flatten()]
             features = width * 16
             for _ in range(m.fc_hidden):
-                head += [nn.Linear(features, m.fc_width), act(m.leaky_slope)]
-                features = m.fc_width
-            head.append(nn.Linear(features, 1))
+                head += [nn.Linear(features, m.fc_width, bias=_bias(m, bn_hidden))]
+                head += [nn.BatchNorm1d(m.fc_width)] if bn_hidden else []
+                head += [act(m.leaky_slope)]
+                features = m.fc_width  # state: fc_width
+            head.append(nn.Linear(features, 1, bias=_bias(m, False)))
             self.head = nn.Sequential(*head)
 
     def forward(self, x: Tensor) -> Tensor:

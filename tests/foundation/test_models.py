@@ -129,3 +129,60 @@ def test_user_factory_errors_are_clear(path, match):
 def test_import_path_syntax_is_validated():
     with pytest.raises(ConfigError, match="import path"):
         config(**{"model.discriminator": "not a path"})
+
+
+WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+# Modules that end a layer: what follows them belongs to the next one.
+LAYER_ENDS = (*WEIGHTED, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity)
+
+
+def layers_and_normalisation(net: nn.Module) -> list[tuple[nn.Module, bool]]:
+    """Each conv/linear of ``net`` in forward order, with whether a batchnorm follows it before the layer ends
+    (G's projection is normalised by the BatchNorm2d after its reshape; a pool may sit between conv and BN)."""
+    leaves = [m for m in net.modules() if not list(m.children())]
+    out = []
+    for i, module in enumerate(leaves):
+        if isinstance(module, WEIGHTED):
+            rest = leaves[i + 1:]
+            end = next((j for j, m in enumerate(rest) if isinstance(m, LAYER_ENDS)), len(rest))
+            out.append((module, any(isinstance(m, NORMS) for m in rest[:end])))
+    return out
+
+
+@given(
+    choice=st.fixed_dictionaries({k: st.sampled_from(v) for k, v in OPTIONS.items()}),
+    resolution=st.sampled_from([16, 32]),
+    switch=st.booleans(),
+)
+def test_a_layer_without_batchnorm_has_a_bias_exactly_when_the_switch_is_on(choice, resolution, switch):
+    data_range = [0, 1] if choice["model.g_output"] == "sigmoid" else [-1, 1]
+    cfg = config(**choice, **{"data.resolution": resolution, "data.channels": 1, "model.width": 16,
+                              "model.nz": 8, "model.fc_width": 16, "data.range": data_range,
+                              "model.bias_without_batchnorm": switch})
+    for net in (build_generator(cfg), build_discriminator(cfg)):
+        layers = layers_and_normalisation(net)
+        assert layers
+        for module, normalised in layers:
+            assert (module.bias is not None) == (switch and not normalised), (module, normalised)
+
+
+def test_no_batchnorm_keeps_an_offset_in_every_layer():
+    # The confound the switch removes: without it, "no batchnorm" also meant "no offset anywhere".
+    for switch, expected in ((True, True), (False, False)):
+        cfg = config(**{"data.resolution": 32, "data.channels": 3, "model.width": 64,
+                        "model.batchnorm": "none", "model.bias_without_batchnorm": switch})
+        for net in (build_generator(cfg), build_discriminator(cfg)):
+            biases = [m.bias is not None for m in net.modules() if isinstance(m, WEIGHTED)]
+            assert biases and all(b == expected for b in biases)
+
+
+@pytest.mark.parametrize("batchnorm", ["both", "generator", "discriminator", "none", "all_layers"])
+def test_hidden_fc_layers_get_batchnorm_in_both_networks_alike(batchnorm):
+    cfg = config(**{"data.resolution": 16, "data.channels": 1, "model.width": 16, "model.nz": 8,
+                    "model.fc_hidden": 2, "model.fc_width": 16, "model.batchnorm": batchnorm})
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    g_bn = batchnorm in ("both", "generator", "all_layers")
+    d_bn = batchnorm in ("both", "discriminator", "all_layers")
+    assert count(G.fc, nn.BatchNorm1d) == (2 if g_bn else 0)
+    assert count(D.head, nn.BatchNorm1d) == (2 if d_bn else 0)
