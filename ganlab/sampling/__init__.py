@@ -12,6 +12,7 @@ from ganlab.sampling.streams import (
     STREAMS,
     STREAMS_VERSION,
     draw_z,
+    eval_z,
     final_generator,
     final_samples,
     fixed_stream,
@@ -23,7 +24,7 @@ from ganlab.sampling.streams import (
 )
 
 __all__ = [
-    "CHECKPOINT_KEYS", "CHUNK", "MEMORY_FORMAT", "STREAMS", "STREAMS_VERSION", "draw_z", "final_generator",
+    "CHECKPOINT_KEYS", "CHUNK", "MEMORY_FORMAT", "STREAMS", "STREAMS_VERSION", "draw_z", "eval_z", "final_generator",
     "final_samples", "fixed_stream", "generate", "load_checkpoint", "non_finite_samples", "read_checkpoint",
     "real_generator", "run_samples", "save_checkpoint", "stream", "stream_seed",
 ]

@@ -13,7 +13,8 @@ all come through here, so they agree on three things:
 - z follows ``train.z_distribution`` (normal, uniform, or the run's one constant vector);
 - G runs in train mode (batch statistics, as it was trained) on a copy, so its BN buffers stay untouched,
   in chunks of ``CHUNK`` (chunking changes batch statistics, so it is fixed here, once);
-- the final samples' z comes from its own stream, derived from the seed, that no other role uses.
+- the final samples' z and the periodic evaluation's z each come from their own stream, derived from the seed,
+  that no other role uses, so how many images a sample grid shows (``output.samples``) changes no number.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ CHUNK = 1000  # samples per G forward pass; the periodic evaluation (<= 1000 by 
 # kernels differ between layouts in the last bits, and `score` must reproduce `final_metrics` exactly.
 MEMORY_FORMAT = torch.channels_last
 # The roles, in spawn-key order; append new roles at the end so existing streams keep their numbers.
-STREAMS = ("g_init", "d_init", "data", "train_z", "fixed_z", "final_z", "eval_real")
+STREAMS = ("g_init", "d_init", "data", "train_z", "fixed_z", "final_z", "eval_real", "eval_z")
 # Part of every run id (``ganlab.train.rundir``): runs drawn from older streams are retrained, not reused.
-STREAMS_VERSION = 2
+# 3: the periodic evaluation's z has its own stream (it used to continue the sample grid's, so
+# ``output.samples``, which the id leaves out, changed the logged eval values).
+STREAMS_VERSION = 3
 
 
 def stream_seed(seed: int, role: str) -> int:
@@ -56,6 +59,11 @@ def fixed_stream(config: GanlabConfig) -> tuple[Tensor, torch.Generator]:
     generator = stream(config.seed, "fixed_z")
     constant = torch.randn(1, config.model.nz, generator=generator)
     return constant, generator
+
+
+def eval_z(config: GanlabConfig, constant: Tensor) -> Tensor:
+    """The periodic evaluation's z ``(diagnostics.eval_samples, nz)`` on the CPU, from its own stream."""
+    return draw_z(config, config.diagnostics.eval_samples, stream(config.seed, "eval_z"), constant)
 
 
 def final_generator(seed: int) -> torch.Generator:

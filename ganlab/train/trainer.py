@@ -18,7 +18,7 @@ from ganlab.data import ImageDataset, build_dataset
 from ganlab.data.range import to_data_range
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
-from ganlab.sampling import MEMORY_FORMAT, draw_z, fixed_stream, generate, stream, stream_seed
+from ganlab.sampling import MEMORY_FORMAT, draw_z, eval_z, fixed_stream, generate, stream, stream_seed
 from ganlab.schema import STEP_VALUES
 
 
@@ -62,12 +62,13 @@ class Trainer:
         # Separate streams, so sampling images or z never shifts the other (or evaluation).
         self.data_gen = stream(config.seed, "data")
         self.z_gen = stream(config.seed, "train_z", device)
-        # Sample grids and evaluation use a fixed z batch from the same distribution G is trained on,
-        # so a generator fed a constant z is judged on the one image it learned to make.
+        # Sample grids and evaluation use fixed z batches from the same distribution G is trained on,
+        # so a generator fed a constant z is judged on the one image it learned to make. Evaluation's z has
+        # a stream of its own: the grid's size (output.samples, not in the run id) changes no logged number.
         constant, fixed = fixed_stream(config)
         self.constant_z = constant.to(device)
         self.fixed_z = draw_z(config, config.output.samples, fixed, constant).to(device)
-        self.eval_z = draw_z(config, config.diagnostics.eval_samples, fixed, constant).to(device)
+        self.eval_z = eval_z(config, constant).to(device)
         self.step_done = 0
 
     def sample_z(self, n: int) -> Tensor:
