@@ -77,6 +77,13 @@ class VariantSummary:
     exploratory: list[EndpointResult] = field(default_factory=list)
     alpha: float = math.nan  # the level its tests used (smaller at an early sequential look)
 
+    @property
+    def fragility(self) -> str:
+        """"modes 3; failure 2": the fragility of each primary endpoint behind a better/worse verdict
+        (``stats.fragility``: seeds' outcomes that would have to change to undo it); "" when none is decided."""
+        decided = [t for t in self.primary if t.status in (BETTER, WORSE)]
+        return "; ".join(f"{t.endpoint} {'—' if math.isnan(t.fragility) else int(t.fragility)}" for t in decided)
+
 
 @dataclass
 class Overview:

@@ -66,7 +66,8 @@ def overview_frame(overview: Overview) -> pd.DataFrame:
         for t in row.primary:
             e = t.effect
             rec.update({f"{t.endpoint}_effect": e.estimate, f"{t.endpoint}_effect_lo": e.lo,
-                        f"{t.endpoint}_effect_hi": e.hi, f"{t.endpoint}_p": t.p, f"{t.endpoint}_p_adj": t.p_adj})
+                        f"{t.endpoint}_effect_hi": e.hi, f"{t.endpoint}_p": t.p, f"{t.endpoint}_p_adj": t.p_adj,
+                        f"{t.endpoint}_fragility": t.fragility})
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -106,12 +107,14 @@ def markdown(sweep: LoadedSweep, overview: Overview, html_name: str) -> str:
             s = row.metrics[metric]
             cells.append(f"{fmt.num(s.mean)} {fmt.interval(s.lo, s.hi)}".strip())
         word = f"{row.verdict} ({row.reason})" if row.reason else row.verdict
-        cells.append(f"**{word}**" if row.verdict in ("better", "worse") else word)
+        cells.append(f"**{word}** (fragility {_md(row.fragility)})" if row.verdict in ("better", "worse") else word)
         lines.append("| " + " | ".join(cells) + " |")
     plan = overview.plan
     lines += ["", f"Verdicts come from the primary endpoints ({', '.join(plan.primary)}) against the baseline: exact "
               f"tests, {plan.correction} correction over variants x primary endpoints, alpha {plan.alpha:g}; "
-              "equivalent = the (1 - 2 alpha) interval inside the margin; inconclusive says why."]
+              "equivalent = the (1 - 2 alpha) interval inside the margin; inconclusive says why. Fragility: how many "
+              "seeds' outcomes would have to change to undo a verdict under that same rule (runs turned failed in "
+              "the arm with fewer failures; swaps of neighbouring values between the arms for metrics)."]
     if overview.design is not None and not overview.design.can_decide:
         lines += ["", _md(overview.design.lines()[-1].strip())]
     if sweep.notes:

@@ -6,6 +6,7 @@
 - ``multiplicity``: Holm and Benjamini-Hochberg.
 - ``plan``: the ``analysis:`` model; ``design``: power planning; ``sequential``: alpha spending.
 - ``endpoints``: one variant-vs-baseline comparison; ``verdict``: the verdict words.
+- ``fragility``: how many seeds' outcomes would have to change to undo a decided comparison.
 """
 
 from ganlab.stats.basic import LEVEL, finite, fisher_p, km_curve, km_median, proportion_ci, t_mean_ci

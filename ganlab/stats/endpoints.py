@@ -9,7 +9,7 @@ probability of improvement). Pure functions of arrays; no pandas, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from ganlab.stats import effects, exact
 from ganlab.stats.basic import finite, fisher_p
 from ganlab.stats.effects import Effect
+from ganlab.stats.fragility import Significant, fisher_fragility, rank_swap_fragility
 from ganlab.stats.plan import FAILURE, RATIO_METRICS, TIME_TO_FAILURE
 
 BETTER, WORSE, SAME, HIGHER, LOWER = "better", "worse", "same", "higher", "lower"
@@ -55,6 +56,10 @@ class EndpointResult:
     mc_error: float = 0.0
     p_adj: float = math.nan
     status: str = ""  # better / worse / equivalent / inconclusive once corrected (``verdict.decide``)
+    # Seeds' outcomes that would have to change to undo a better/worse status (``stats.fragility``; set by
+    # ``verdict.decide`` with its decision rule); NaN when not decided or not defined (log-rank).
+    fragility: float = math.nan
+    fragility_of: Callable[[Significant], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def equivalent(self) -> bool:
@@ -80,7 +85,8 @@ def compare_endpoint(endpoint: str, v: Arm, b: Arm, alpha: float, margin: float 
                               SAME if kv * b.n == kb * v.n else WORSE if rv > rb else BETTER, diff,
                               effects.rate_difference(kv, v.n, kb, b.n, eq_level),
                               None if margin is None else (-margin, margin), exact.floor("fisher", v.n, b.n),
-                              f"{kv}/{v.n} vs {kb}/{b.n} runs failed")
+                              f"{kv}/{v.n} vs {kb}/{b.n} runs failed",
+                              fragility_of=lambda rule: fisher_fragility(kv, v.n, kb, b.n, rule))
     if endpoint == TIME_TO_FAILURE:
         tau = min(v.tau, b.tau)
         res = exact.logrank(v.times, v.failed, b.times, b.failed)
@@ -118,7 +124,7 @@ def _metric(name: str, v: Arm, b: Arm, eq_level: float, margin: float | None, hi
               else f"{len(x)} vs {len(y)} values")
     return EndpointResult(name, "exact Mann-Whitney", res.p, direction, effect, equivalence, bounds,
                           exact.floor("mannwhitney", max(len(x), 1), max(len(y), 1)), detail, improvement,
-                          res.mc_error)
+                          res.mc_error, fragility_of=lambda rule: rank_swap_fragility(x, y, rule))
 
 
 def _num(x: float) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ganlab.stats.effects import Effect
 from ganlab.stats.endpoints import BETTER, WORSE, EndpointResult
+from ganlab.stats.fragility import family_rule
 from ganlab.stats.multiplicity import Correction, adjust, best_adjusted
 
 EQUIVALENT, INCONCLUSIVE = "equivalent", "inconclusive"
@@ -39,12 +40,15 @@ def decide(results: Mapping[str, list[EndpointResult]], correction: Correction,
     for r, q in zip(family, adjust([r.p for r in family], correction), strict=True):
         r.p_adj = float(q)
     m = sum(1 for r in family if not math.isnan(r.p))
+    raw, position = [r.p for r in family], {id(r): i for i, r in enumerate(family)}
     out = {}
     for variant, rs in results.items():
         a = alpha[variant]
         for r in rs:
             significant = r.p_adj < a and r.direction in (BETTER, WORSE)
             r.status = r.direction if significant else EQUIVALENT if r.equivalent else INCONCLUSIVE
+            if significant and r.fragility_of is not None:  # under this same rule: family, correction, alpha
+                r.fragility = r.fragility_of(family_rule(raw, position[id(r)], correction, a))
         out[variant] = _verdict(rs, correction, m, a)
     return out
 
@@ -76,6 +80,8 @@ def sentence(r: EndpointResult, correction: Correction, m: int = 0, alpha: float
     mc = f" +- {r.mc_error:.1g} (Monte Carlo)" if r.mc_error else ""
     name = "BH" if correction == "bh" else "Holm"
     text = f"{label}: {effect} ({r.detail}; {r.test} {_p_is(r.p)}{mc}, {name} {_p_is(r.p_adj)}): {r.status}"
+    if r.status in (BETTER, WORSE):
+        text += f" ({fragility_phrase(r)})"
     if r.status == EQUIVALENT and r.margin is not None:
         eq = r.equivalence
         text += (f", its {round(100 * eq.level)}% interval {_interval(eq)} lies inside the margin "
@@ -88,6 +94,16 @@ def sentence(r: EndpointResult, correction: Correction, m: int = 0, alpha: float
     elif r.status == "inconclusive":
         text += f", not significant and its interval is not inside the margin {_interval_of(r.margin, e.kind)}"
     return text
+
+
+def fragility_phrase(r: EndpointResult) -> str:
+    """"fragility 2: 2 runs turned into failures undo it" or the rank-swap reading, for a decided result."""
+    if math.isnan(r.fragility):
+        return "fragility not defined for this test" if r.fragility_of is None else "fragility: no change undoes it"
+    n = int(r.fragility)
+    if r.test == "Fisher exact":
+        return f"fragility {n}: {n} run{'s' if n != 1 else ''} of the arm with fewer failures turned failed undo it"
+    return f"fragility {n}: {n} swap{'s' if n != 1 else ''} of neighbouring values between the arms undo it"
 
 
 def _fmt(x: float, kind: str) -> str:

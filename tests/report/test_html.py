@@ -75,7 +75,30 @@ def test_overview_has_one_row_per_variant_with_verdicts(report):
     _, text = report
     rows = parse(text).overview_rows
     assert [r[0] for r in rows] == ["baseline", "no_batchnorm", "relu_in_d"]
-    assert rows[0][-1] == "baseline" and rows[1][-1] == "worse"
+    assert rows[0][-2] == "baseline" and rows[1][-2] == "worse"
+    assert rows[0][-1] == "—" and rows[1][-1].startswith("failure ")  # fragility, beside the verdict
+
+
+def test_fragility_is_walshs_index_under_the_reports_own_holm_rule(report):
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    out, text = report
+    csv = pd.read_csv(companions(out)[1])
+    family = [p for col in ("failure_p", "modes_p") for p in csv[col].dropna()]
+    row = csv.loc[1]
+    k1, n1, k2, n2 = int(row["failures_any"]), int(row["finished"]), int(csv.loc[0, "failures_any"]), int(
+        csv.loc[0, "finished"])
+    index = family.index(row["failure_p"])
+    flips = 0
+    while True:  # Walsh: the arm with fewer failures (the baseline here) gains failures until Holm p >= 0.05
+        flips += 1
+        trial = list(family)
+        trial[index] = fisher_exact([[k1, n1 - k1], [k2 + flips, n2 - k2 - flips]]).pvalue
+        if multipletests(trial, method="holm")[1][index] >= 0.05:
+            break
+    assert k2 < k1 and row["failure_fragility"] == flips
+    assert parse(text).overview_rows[1][-1].startswith(f"failure {flips}")
 
 
 def test_the_answer_comes_first_and_exploratory_tables_are_collapsed(report):

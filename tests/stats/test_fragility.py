@@ -1,0 +1,184 @@
+"""Fragility of a decided comparison, against hand-computed tables and brute force with scipy/statsmodels."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import fisher_exact, mannwhitneyu
+from statsmodels.stats.multitest import multipletests
+
+from ganlab.stats.fragility import family_rule, fisher_fragility, rank_swap_fragility
+
+
+def plain(alpha=0.05):
+    return lambda p: p < alpha
+
+
+def scipy_fisher(k1, n1, k2, n2):
+    return fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue
+
+
+@pytest.mark.parametrize("table,expected", [
+    # 5/5 vs 0/5: p = 2/252 = 0.008; 5/5 vs 1/5: p = 0.048 (still < 0.05); 5/5 vs 2/5: p = 0.167. Index 2.
+    ((5, 5, 0, 5), 2),
+    # 4/4 vs 0/11: p = 1/C(15,4) = 0.0007; 4/4 vs 1/11: 0.004; vs 2/11: 0.011; vs 3/11: 0.026; vs 4/11: 0.077.
+    ((4, 4, 0, 11), 4),
+    # 3/5 vs 0/5: p = 0.167, not significant: no index.
+    ((3, 5, 0, 5), math.nan),
+    # Fewer events in arm 1 here: 0/10 vs 8/10 (p = 0.0007); arm 1 gains: 1/10 (0.005), 2/10 (0.023), 3/10 (0.070).
+    ((0, 10, 8, 10), 3),
+])
+def test_fisher_fragility_of_hand_computed_tables(table, expected):
+    got = fisher_fragility(*table, plain())
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
+
+
+def walsh_by_scipy(k1, n1, k2, n2, significant):
+    """Walsh's procedure written out with scipy: the arm with fewer events gains events until p >= alpha."""
+    if k1 * n2 == k2 * n1 or not significant(scipy_fisher(k1, n1, k2, n2)):
+        return math.nan
+    higher = k1 * n2 > k2 * n1
+    first = (k1, k1 / n1) < (k2, k2 / n2)
+    for f in itertools.count(1):
+        a, b = (k1 + f, k2) if first else (k1, k2 + f)
+        if a > n1 or b > n2:
+            return math.nan
+        if a * n2 == b * n1 or (a * n2 > b * n1) != higher or not significant(scipy_fisher(a, n1, b, n2)):
+            return float(f)
+    raise AssertionError
+
+
+@settings(max_examples=150, deadline=None)
+@given(n1=st.integers(1, 12), n2=st.integers(1, 12), data=st.data(),
+       others=st.lists(st.floats(0.0001, 1.0), max_size=6), alpha=st.sampled_from([0.05, 0.1]),
+       method=st.sampled_from(["holm", "fdr_bh"]))
+def test_fisher_fragility_matches_walsh_under_the_corrected_rule(n1, n2, data, others, alpha, method):
+    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
+    ours = family_rule([*others, math.nan], len(others), "holm" if method == "holm" else "bh", alpha)
+
+    def theirs(p):  # statsmodels' correction of the same family, this comparison's raw p replaced
+        return bool(multipletests([*others, p], alpha=alpha, method=method)[1][-1] < alpha)
+
+    got, want = fisher_fragility(k1, n1, k2, n2, ours), walsh_by_scipy(k1, n1, k2, n2, theirs)
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def test_the_correction_makes_a_result_more_fragile():
+    # 4/4 vs 0/11 alone survives 3 flips; in a family of 10 under Holm its p must stay below 0.005:
+    # 4/4 vs 1/11 (p 0.0037) does, 4/4 vs 2/11 (p 0.011) does not.
+    family = [0.0007, *[0.5] * 9]
+    assert fisher_fragility(4, 4, 0, 11, plain()) == 4
+    assert fisher_fragility(4, 4, 0, 11, family_rule(family, 0, "holm", 0.05)) == 2
+
+
+def brute_swaps(x, y, significant):
+    """Breadth-first over actual value assignments (no ties): swap a variant and a baseline value adjacent in
+    the pooled order; p from scipy's exact Mann-Whitney."""
+    pooled = np.sort(np.r_[x, y])
+    start = tuple(v in set(x) for v in pooled)  # True: the variant holds this value
+
+    def decided(labels):
+        xs = pooled[np.array(labels)]
+        ys = pooled[~np.array(labels)]
+        res = mannwhitneyu(xs, ys, method="exact", alternative="two-sided")
+        return significant(res.pvalue), np.sign(res.statistic - len(xs) * len(ys) / 2)
+
+    ok, side = decided(start)
+    if not ok or side == 0:
+        return math.nan
+    seen, queue = {start}, deque([(start, 0)])
+    while queue:
+        labels, depth = queue.popleft()
+        for i in range(len(labels) - 1):
+            if labels[i] != labels[i + 1]:
+                nxt = list(labels)
+                nxt[i], nxt[i + 1] = nxt[i + 1], nxt[i]
+                state = tuple(nxt)
+                if state in seen:
+                    continue
+                ok, s = decided(state)
+                if not ok or s != side:
+                    return float(depth + 1)
+                seen.add(state)
+                queue.append((state, depth + 1))
+    return math.nan
+
+
+@settings(max_examples=60, deadline=None)
+@given(n1=st.integers(2, 6), n2=st.integers(2, 6), shift=st.floats(0, 3), seed=st.integers(0, 10_000),
+       alpha=st.sampled_from([0.047, 0.093, 0.19]))  # no exact p lands on these: no float tie at the boundary
+def test_rank_swap_fragility_matches_a_brute_force_search_with_scipy(n1, n2, shift, seed, alpha):
+    rng = np.random.default_rng(seed)
+    values = rng.permutation(n1 + n2).astype(float)  # distinct values
+    x, y = np.sort(values[:n1]) + 0.0, values[n1:]
+    x = np.where(x < np.inf, x + shift * (n1 + n2), x)  # push the variant upwards by up to 3 arm lengths
+    got, want = rank_swap_fragility(x, y, plain(alpha)), brute_swaps(x, y, plain(alpha))
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def test_rank_swap_fragility_hand_computed():
+    # 5 vs 5, the variant all above: U = 25, exact two-sided p = 2/252 = 0.008. One swap: U = 24, p = 4/252 =
+    # 0.016; two swaps: U = 23, p = 8/252 = 0.032 (still < 0.05); three: U = 22, p = 14/252 = 0.056. Index 3.
+    x, y = [6, 7, 8, 9, 10], [1, 2, 3, 4, 5]
+    assert rank_swap_fragility(x, y, plain()) == 3
+    assert rank_swap_fragility(y, x, plain()) == 3  # the other direction alike
+    assert math.isnan(rank_swap_fragility([1, 6, 3, 8, 5], [2, 7, 4, 9, 10], plain()))  # not significant
+
+
+def enumerated_p(xs, ys):
+    """Two-sided exact Mann-Whitney p on mid-ranks by listing every split (scipy's exact mode assumes no ties)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.r_[xs, ys])
+    n1, centre = len(xs), len(xs) * (len(ranks) + 1) / 2
+    obs = abs(ranks[:n1].sum() - centre)
+    sums = np.array([ranks[list(c)].sum() for c in itertools.combinations(range(len(ranks)), n1)])
+    return float(np.mean(np.abs(sums - centre) >= obs - 1e-9)), np.sign(ranks[:n1].sum() - centre)
+
+
+@pytest.mark.parametrize("x,y", [
+    ([5.0, 6.0, 7.0, 8.0], [0.0, 0.0, 0.0, 0.0, 1.0]),  # collapsed baseline runs tie at 0
+    ([3.0, 3.0, 4.0, 4.0, 4.0], [0.0, 1.0, 1.0, 2.0, 3.0]),  # ties within and across the arms
+])
+def test_rank_swap_fragility_with_ties_matches_brute_force(x, y):
+    significant = plain(0.1)
+    pooled = sorted(x + y)
+    start = tuple(sorted(x))
+    ok = enumerated_p(list(start), y)
+    assert ok[0] < 0.1
+    # States: which multiset of values the variant holds; a swap exchanges a variant value with a baseline
+    # value that is the next distinct value up or down.
+    distinct = sorted(set(pooled))
+    seen, queue, found = {start}, deque([(start, 0)]), math.nan
+    while queue and math.isnan(found):
+        held, depth = queue.popleft()
+        rest = list(pooled)
+        for v in held:
+            rest.remove(v)
+        for v in set(held):
+            i = distinct.index(v)
+            for w in (distinct[i - 1] if i else None, distinct[i + 1] if i + 1 < len(distinct) else None):
+                if w is None or w not in rest:
+                    continue
+                nxt = list(held)
+                nxt[nxt.index(v)] = w
+                state = tuple(sorted(nxt))
+                if state in seen:
+                    continue
+                others = list(rest)
+                others[others.index(w)] = v
+                p, side = enumerated_p(list(state), others)
+                if not (p < 0.1 and side == ok[1]):
+                    found = float(depth + 1)
+                    break
+                seen.add(state)
+                queue.append((state, depth + 1))
+            if not math.isnan(found):
+                break
+    assert rank_swap_fragility(x, y, significant) == found
