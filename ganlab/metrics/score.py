@@ -35,7 +35,8 @@ class ScoreResult:
 
 
 def is_run_dir(path: Path) -> bool:
-    return path.is_dir() and (path / CONFIG_YAML).is_file() and (path / CHECKPOINT).is_file()
+    # A folder named checkpoint.pt still marks a run directory: reading it gives the unreadable-checkpoint error.
+    return path.is_dir() and (path / CONFIG_YAML).is_file() and (path / CHECKPOINT).exists()
 
 
 def build_reference(name: str, resolution: int, data_path: str | None = None) -> ImageDataset:

@@ -26,6 +26,7 @@ from ganlab.lock import held
 from ganlab.sampling import final_samples, load_checkpoint, non_finite_samples, real_generator, save_checkpoint
 from ganlab.schema import (
     CHEAP_KEYS,
+    CHECKPOINT,
     ERROR_LOG,
     EVAL_PREFIX,
     EVENTS_JSON,
@@ -44,6 +45,7 @@ from ganlab.schema import (
     write_log,
     write_run,
 )
+from ganlab.train.checkpoint import check_resumable
 from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
 from ganlab.train.rundir import run_id
@@ -145,6 +147,7 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
         rows: list[dict[str, float]] = []  # the metrics log so far (ganlab.schema.LOG_COLUMNS + eval_*)
         state = load_checkpoint(run_dir, device) if resume else None
         if state is not None:
+            check_resumable(state, trainer, run_dir / CHECKPOINT)
             trainer.restore(state)
             rows = list(state["rows"])
         clock = Clock(state["time_s"] if state is not None else 0.0)
