@@ -46,5 +46,9 @@ class DataError(GanlabError):
     """A dataset cannot be built: missing path, unreadable image, wrong array shape or dtype."""
 
 
+class OutputError(GanlabError):
+    """An output path cannot be written: a file where a folder goes, a folder where a file goes, no permission."""
+
+
 class ResourceError(GanlabError):
     """The machine cannot hold what the config asks for (memory at start-up); smaller settings will run."""

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a sweep: finished runs are skipped, interrupted ones resume; exit 3 if a run errored."""
         from ganlab.config import parse_set_args
+        from ganlab.io import check_output_dir, check_output_file
         from ganlab.schema import RESULTS
         from ganlab.sweep.plan import plan_runs
         from ganlab.sweep.runner import run_sweep
@@ -36,6 +37,9 @@ def register(app: typer.Typer) -> None:
 
         spec = load_sweep_spec(file, parse_set_args(set_ or []))
         root = out if out is not None else Path(DEFAULT_OUT)
+        check_output_dir(root / spec.name, "--out")  # before any training, like the report's place below
+        if report and not dry_run:
+            check_output_file(report_path(spec.name, out), "report")
         if dry_run:
             from ganlab.sweep.runner import finished_info
 

@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train one GAN and write its run directory (config, metrics log, samples, checkpoint, events)."""
         from ganlab.config import apply_overrides, dump_config, parse_set_args
+        from ganlab.io import check_output_dir
         from ganlab.train.load import load_run_config
 
         # The file and --set are validated as written first, so --out/--device cannot hide a bad section.
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
         flags = {key: value for key, value in (("output.dir", out), ("train.device", device)) if value is not None}
         if flags:
             cfg = apply_overrides(cfg, {key: str(value) for key, value in flags.items()}, origin="option")
+        check_output_dir(cfg.output.dir, "--out" if out is not None else "output.dir")  # before any training
         if dry_run:
             typer.echo(dump_config(cfg).rstrip())
             typer.echo(f"{config}: valid (dry run: nothing trained)")

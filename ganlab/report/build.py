@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 from ganlab.errors import DataError
-from ganlab.io import atomic_write_text
+from ganlab.io import atomic_write_text, check_output_file
 from ganlab.report import figures, fmt
 from ganlab.report.analysis import ANY, analyze, seeds_used
 from ganlab.report.grids import variant_grids
@@ -44,8 +44,10 @@ def build_report(sweep_dir: str | Path, out_html: str | Path | None = None, base
     """
     sweep = load_sweep(sweep_dir)
     base = _baseline(sweep, baseline)
-    out = Path(out_html) if out_html is not None else default_output(sweep.name)
+    out = check_output_file(out_html if out_html is not None else default_output(sweep.name), "report")
     md_path, csv_path = companions(out)
+    for companion in (md_path, csv_path):
+        check_output_file(companion, "report companion")
     overview = analyze(sweep, base)
     context = _context(sweep, overview, md_path.name, csv_path.name)
     html = _environment().get_template("report.html.j2").render(**context)

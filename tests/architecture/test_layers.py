@@ -20,8 +20,8 @@ PACKAGE = ROOT / "ganlab"
 # __init__ (its version). docs/architecture.md lists the same layers and says why each sits where it does.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("ganlab",),
-    ("ganlab.errors", "ganlab.io"),
-    ("ganlab.lock",),
+    ("ganlab.errors",),
+    ("ganlab.io", "ganlab.lock"),
     ("ganlab.schema",),
     ("ganlab.config",),
     ("ganlab.stats",),
