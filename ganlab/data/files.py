@@ -29,6 +29,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 # 60000 x 60000 pixels, a .npy header 183 GiB. Both are far above any dataset a DCGAN trains on here.
 MAX_IMAGE_PIXELS = 4096 * 4096
 MAX_ARRAY_BYTES = 8 << 30  # 8 GiB
+# Mode labels index per-mode counts (np.bincount over max + 1 modes); a label of 2**62 would ask for exabytes.
+# Far above any mode-coverage evaluation (stacked digits has 1,000 modes).
+MAX_LABEL = 1_000_000
 
 
 def resize_square(images: Tensor, resolution: int) -> Tensor:
@@ -128,7 +131,12 @@ def _read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             if not image_keys:
                 raise DataError(f"{path}: the .npz holds no image array (keys: {', '.join(keys) or 'none'})")
             labels = loaded["labels"] if "labels" in keys else None
-            return loaded[image_keys[0]], labels
+            images = loaded[image_keys[0]]
+            for key, value in ((image_keys[0], images), ("labels", labels)):
+                if value is not None and not isinstance(value, np.ndarray):  # a member not saved by np.save
+                    raise DataError(f"{path}: member {key!r} holds raw bytes, not a .npy array; "
+                                    "write the file with numpy.savez")
+            return images, labels
     except DataError:
         raise
     except (OSError, ValueError, EOFError, MemoryError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
@@ -138,9 +146,9 @@ def _read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 def array_to_images(array: np.ndarray, source: str) -> Tensor:
     """uint8 ``(N, H, W, C)`` or float ``(N, C, H, W)`` in [-1, 1] -> float32 ``(N, C, H, W)`` in [-1, 1]."""
-    if array.ndim != 4 or len(array) == 0:
-        raise DataError(f"{source}: expected a non-empty 4-D array, uint8 (N, H, W, C) or float (N, C, H, W); "
-                        f"got shape {array.shape}")
+    if array.ndim != 4 or 0 in array.shape:
+        raise DataError(f"{source}: expected a non-empty 4-D array, uint8 (N, H, W, C) or float (N, C, H, W), "
+                        f"every dimension at least 1; got shape {array.shape}")
     if array.dtype == np.uint8:
         if array.shape[-1] not in (1, 3):
             raise DataError(f"{source}: uint8 arrays must be (N, H, W, C) with C = 1 or 3; got shape {array.shape}")
@@ -164,8 +172,12 @@ def load_array_images(path: str | Path) -> tuple[Tensor, Tensor | None]:
     images = array_to_images(array, str(path))
     if labels is None:
         return images, None
-    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-        raise DataError(f"{path}: 'labels' must be non-negative integers of shape ({len(images)},)")
+    valid = f"'labels' must be integers in 0..{MAX_LABEL:,} of shape ({len(images)},)"
+    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: {valid}; got {labels.dtype} of shape {labels.shape}")
+    lo, hi = int(labels.min()), int(labels.max())  # Python ints: uint64 max does not wrap to -1
+    if lo < 0 or hi > MAX_LABEL:
+        raise DataError(f"{path}: {valid}; got values in {lo}..{hi}")
     return images, torch.from_numpy(labels.astype(np.int64))
 
 
