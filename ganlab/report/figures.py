@@ -32,8 +32,10 @@ CURVES = (("loss_d", "loss_d"), ("loss_g", "loss_g"), ("d_real", "D(x)"), ("d_fa
 # matplotlib 3.10 replaced boxplot's vert=False by orientation="horizontal".
 _MPL = tuple(int(x) for x in re.findall(r"\d+", matplotlib.__version__)[:2])
 _HORIZONTAL: dict[str, Any] = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}
+# Names (variants, metrics, event kinds) are user text drawn as written: "$" starts no formula (mathtext
+# parses `$\frac{a}{$ x` and fails the figure) and nothing goes through LaTeX.
 _STYLE: Any = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
-          "legend.fontsize": 7}
+          "legend.fontsize": 7, "text.parse_math": False, "text.usetex": False}
 
 
 def palette(names: Sequence[str]) -> dict[str, tuple[float, float, float]]:
