@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ganlab.cli.options import SetOption
 from ganlab.schema import Severity
 
 if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
@@ -38,19 +39,48 @@ def print_table(events: list[Event], source: Path) -> None:
     console.print(table)
 
 
+def parse_map(items: list[str] | None, map_file: Path | None) -> dict[str, str]:
+    """``--map loss_d=TAG`` items and a mapping file (YAML ``{loss_d: TAG}``) -> ``{column: the log's name}``."""
+    from ganlab.config.yamlfile import read_yaml
+    from ganlab.errors import ConfigError
+
+    mapping: dict[str, str] = {}
+    if map_file is not None:
+        data, _ = read_yaml(map_file, "mapping file")
+        for key, value in data.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"{map_file}: {key}: expected the log's column or tag name, got {value!r}")
+            mapping[str(key)] = value
+    for item in items or []:
+        column, sep, name = item.partition("=")
+        if not sep or not column.strip() or not name:
+            raise ConfigError(f"--map {item!r}: expected COLUMN=NAME, for example --map loss_d=Loss_D")
+        mapping[column.strip()] = name
+    return mapping
+
+
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose(
         path: Path = typer.Argument(..., help="A run directory, or a metrics .parquet/.csv file."),
         as_json: bool = typer.Option(False, "--json", help="Print the events as JSON."),
+        config: Path | None = typer.Option(None, "--config", help="A config file whose diagnostics: section "
+                                           "replaces the run's (thresholds, detectors)."),
+        overrides: SetOption = None,
+        maps: list[str] | None = typer.Option(None, "--map", help="The log's name for a column, "
+                                              "e.g. --map loss_d=lossD (repeatable).", show_default=False),
+        map_file: Path | None = typer.Option(None, "--map-file", help="YAML mapping of columns to the log's "
+                                             "names, e.g. {loss_d: Loss_D}."),
     ) -> None:
         """Find instabilities (NaN, D dominance, mode collapse, exploding gradients, oscillation) in a metrics log.
 
-        Exits 0 whether or not events are found (it is a report); bad input exits 2.
+        Takes the trainer's diagnostics settings (--config, --set diagnostics.KEY=VALUE), so a log gives
+        the events it gave online. Exits 0 whether or not events are found (it is a report); bad input exits 2.
         """
+        from ganlab.config.load import parse_set_args
         from ganlab.diagnostics import diagnose_path
 
-        events = diagnose_path(path)
+        events = diagnose_path(path, config, parse_set_args(overrides or []), parse_map(maps, map_file))
         if as_json:
             typer.echo(events_json(events))
         else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics.log import read_log
 from ganlab.diagnostics.registry import detect
+from ganlab.diagnostics.settings import diagnostics_settings
 from ganlab.errors import DataError
 from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON, Event
 
@@ -59,11 +61,16 @@ def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
     return path, DiagnosticsConfig(), {}
 
 
-def diagnose_path(path: str | Path, config: DiagnosticsConfig | None = None) -> list[Event]:
+def diagnose_path(path: str | Path, config: DiagnosticsConfig | str | Path | None = None,
+                  overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None) -> list[Event]:
     """Events for a run directory (its metrics.parquet, config.yaml and run.json) or a .parquet/.csv log.
 
-    ``config`` overrides the one found in the run directory (default: ``DiagnosticsConfig()``).
-    Raises ``DataError`` for a missing path, an unreadable file or missing required columns.
+    ``config`` (a ``DiagnosticsConfig`` or a config file's ``diagnostics:`` section) replaces the one
+    found in the run directory (default: ``DiagnosticsConfig()``); ``overrides`` (``--set``:
+    ``{'diagnostics.KEY': value}``) apply on top, as the trainer applies them; ``mapping`` names the
+    log's column for a schema column (``--map loss_d=lossD``). Raises ``DataError`` for a missing path,
+    an unreadable file or a column an enabled detector needs (``ConfigError`` for bad settings).
     """
     metrics, found, context = resolve(path)
-    return detect(read_log(metrics), config or found, context)
+    settings = diagnostics_settings(found if config is None else config, overrides)
+    return detect(read_log(metrics, settings.detectors, mapping), settings, context)

@@ -6,14 +6,16 @@ every ``log_every`` steps, so helpers here turn step counts into row counts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ganlab.diagnostics.columns import canonical_names, missing_message, required_columns
 from ganlab.errors import DataError
-from ganlab.schema import EVAL_COLUMNS
-from ganlab.schema import LOG_COLUMNS as REQUIRED_COLUMNS
+from ganlab.schema import EVAL_COLUMNS, EVENT_KINDS, EventKind
+from ganlab.schema import LOG_COLUMNS as REQUIRED_COLUMNS  # the trainer's columns; a detector needs fewer
 
 SCHEMA_DOC = "docs/metrics-schema.md"
 # Steps are read as float64 (a log may hold NaN) and named as int64: beyond 2**53 neither is exact, and
@@ -46,13 +48,18 @@ def prepare(log: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def read_log(path: str | Path) -> pd.DataFrame:
+def read_log(path: str | Path, detectors: Sequence[EventKind] = EVENT_KINDS,
+             mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a metrics log from ``.parquet`` or ``.csv`` and check it against the schema.
 
-    Raises ``DataError`` (one line) for a missing file, an unknown suffix, an unreadable file, missing
-    required columns, no rows, a row without a step, or a value that is not a number (naming the
-    column and row). NaN and Inf are numbers here: they are what the ``non_finite`` detector reports.
-    Extra columns are kept here; ``prepare`` drops them.
+    Columns under a known other name (``lossD``, ``Loss_D``, ``D(x)``; ``ganlab.diagnostics.columns``)
+    or named in ``mapping`` (schema column -> the log's name) are renamed to the schema's names. Only
+    the columns some detector of ``detectors`` needs are required (``step`` always).
+    Raises ``DataError`` (one line) for a missing file, an unknown suffix, an unreadable file, a
+    missing required column (naming the detector that needs it and the nearest name), no rows, a row
+    without a step, or a value that is not a number (naming the column and row). NaN and Inf are
+    numbers here: they are what the ``non_finite`` detector reports. Extra columns are kept here;
+    ``prepare`` drops them.
     """
     path = Path(path)
     if not path.is_file():
@@ -70,12 +77,32 @@ def read_log(path: str | Path) -> pd.DataFrame:
     except Exception as err:  # pyarrow and the CSV parser raise many types; the user needs one line
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: cannot read metrics log: {first}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in log.columns]
-    if missing:
-        raise DataError(
-            f"{path}: missing required column(s) {', '.join(missing)}; see {SCHEMA_DOC} for the metrics schema"
-        )
+    log = with_schema_names(log, str(path), detectors, mapping)
     _check_values(path, log, first_line=2 if suffix == ".csv" else None)
+    return log
+
+
+def with_schema_names(log: pd.DataFrame, source: str, detectors: Sequence[EventKind] = EVENT_KINDS,
+                      mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``log`` with known other names renamed to the schema's; DataError when ``step`` or a column an
+    enabled detector needs is missing (one line naming the detector and the nearest name found)."""
+    names = [str(c) for c in log.columns]
+    unknown = [c for c in (mapping or {}) if c not in KNOWN_COLUMNS]
+    if unknown:
+        raise DataError(f"{source}: --map names {unknown[0]!r}, not a metrics column; "
+                        f"valid: {', '.join(KNOWN_COLUMNS)}")
+    absent = [(c, n) for c, n in (mapping or {}).items() if n not in names]
+    if absent:
+        column, name = absent[0]
+        raise DataError(f"{source}: --map {column}={name}: the log has no {name!r}; it has "
+                        + ", ".join(map(repr, names[:12])) + (" ..." if len(names) > 12 else ""))
+    renames = canonical_names(names, KNOWN_COLUMNS, mapping)
+    if renames:
+        log = log.drop(columns=[c for c in renames.values() if c in log.columns]).rename(columns=renames)
+    needed: dict[str, EventKind | None] = {"step": None, **required_columns(detectors)}
+    missing = {c: k for c, k in needed.items() if c not in log.columns}
+    if missing:
+        raise DataError(missing_message(source, missing, names, SCHEMA_DOC))
     return log
 
 
