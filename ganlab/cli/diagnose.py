@@ -62,7 +62,8 @@ def parse_map(items: list[str] | None, map_file: Path | None) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose(
-        path: Path = typer.Argument(..., help="A run directory, or a metrics .parquet/.csv file."),
+        path: Path = typer.Argument(..., help="A run directory, a metrics .parquet/.csv file (a W&B history "
+                                    "export too), a TensorBoard event directory, an MLflow run, or a folder of runs."),
         as_json: bool = typer.Option(False, "--json", help="Print the events as JSON."),
         config: Path | None = typer.Option(None, "--config", help="A config file whose diagnostics: section "
                                            "replaces the run's (thresholds, detectors)."),
@@ -78,10 +79,14 @@ def register(app: typer.Typer) -> None:
         the events it gave online. Exits 0 whether or not events are found (it is a report); bad input exits 2.
         """
         from ganlab.config.load import parse_set_args
-        from ganlab.diagnostics import diagnose_path
+        from ganlab.diagnostics import diagnose_runs
 
-        events = diagnose_path(path, config, parse_set_args(overrides or []), parse_map(maps, map_file))
-        if as_json:
-            typer.echo(events_json(events))
+        runs = diagnose_runs(path, config, parse_set_args(overrides or []), parse_map(maps, map_file))
+        if as_json and len(runs) == 1:
+            typer.echo(events_json(runs[0][1]))
+        elif as_json:
+            typer.echo(json.dumps({"runs": [{"run": str(run), "events": [e.to_dict() for e in events]}
+                                            for run, events in runs]}, indent=2, allow_nan=False))
         else:
-            print_table(events, path)
+            for run, events in runs:
+                print_table(events, run)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.config.diagnostics import DiagnosticsConfig
-from ganlab.diagnostics.log import read_log
+from ganlab.diagnostics.log import check_log, read_log
 from ganlab.diagnostics.registry import detect
 from ganlab.diagnostics.settings import diagnostics_settings
+from ganlab.diagnostics.sources import Run, find_runs
 from ganlab.errors import DataError
 from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON, Event
 
@@ -71,6 +72,25 @@ def diagnose_path(path: str | Path, config: DiagnosticsConfig | str | Path | Non
     log's column for a schema column (``--map loss_d=lossD``). Raises ``DataError`` for a missing path,
     an unreadable file or a column an enabled detector needs (``ConfigError`` for bad settings).
     """
-    metrics, found, context = resolve(path)
-    settings = diagnostics_settings(found if config is None else config, overrides)
-    return detect(read_log(metrics, settings.detectors, mapping), settings, context)
+    runs = find_runs(path)
+    if len(runs) > 1:
+        raise DataError(f"{path}: holds {len(runs)} runs; diagnose one of them, or use diagnose_runs")
+    return diagnose_run(runs[0], config, overrides, mapping)
+
+
+def diagnose_run(run: Run, config: DiagnosticsConfig | str | Path | None = None,
+                 overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None) -> list[Event]:
+    """Events of one run found by ``find_runs`` (a ganlab run directory, a log file, TensorBoard, MLflow)."""
+    if run.kind in ("ganlab", "file"):
+        metrics, found, context = resolve(run.path)
+        settings = diagnostics_settings(found if config is None else config, overrides)
+        return detect(read_log(metrics, settings.detectors, mapping), settings, context)
+    settings = diagnostics_settings(config, overrides)
+    return detect(check_log(run.read(), str(run.path), settings.detectors, mapping), settings)
+
+
+def diagnose_runs(path: str | Path, config: DiagnosticsConfig | str | Path | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  mapping: Mapping[str, str] | None = None) -> list[tuple[Path, list[Event]]]:
+    """``(run path, events)`` of every run at or below ``path`` (one per seed or variant), sorted by path."""
+    return [(run.path, diagnose_run(run, config, overrides, mapping)) for run in find_runs(path)]

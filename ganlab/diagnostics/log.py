@@ -82,6 +82,14 @@ def read_log(path: str | Path, detectors: Sequence[EventKind] = EVENT_KINDS,
     return log
 
 
+def check_log(log: pd.DataFrame, source: str, detectors: Sequence[EventKind] = EVENT_KINDS,
+              mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A log read from elsewhere (TensorBoard, MLflow, W&B) checked as ``read_log`` checks a file's."""
+    log = with_schema_names(log, source, detectors, mapping)
+    _check_values(Path(source), log, first_line=None)
+    return log
+
+
 def with_schema_names(log: pd.DataFrame, source: str, detectors: Sequence[EventKind] = EVENT_KINDS,
                       mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``log`` with known other names renamed to the schema's; DataError when ``step`` or a column an

@@ -65,3 +65,28 @@ def test_the_same_loop_with_z_is_not_stopped(tmp_path: Path) -> None:
     assert not monitor.should_stop and monitor.step_done == ns["steps"]
     assert EventKind.MODE_COLLAPSE not in {e.kind for e in monitor.events}
     assert read_run(tmp_path / "healthy").status == "completed"
+
+
+def test_the_thresholds_that_stopped_it_give_the_same_events_offline(collapsed: tuple[Path, dict],
+                                                                     tmp_path: Path) -> None:
+    """The log alone (no config.yaml beside it) under the defaults misses the collapse; with the online
+    thresholds given to diagnose (--set, or a config file) it gives exactly the online events."""
+    import shutil
+
+    import yaml
+
+    from ganlab.schema import METRICS_FILE
+
+    run_dir, ns = collapsed
+    log = tmp_path / "metrics.parquet"
+    shutil.copy(run_dir / METRICS_FILE, log)
+    online = [e.to_dict() for e in ns["monitor"].events]
+    assert [e.to_dict() for e in diagnose_path(log)] != online
+    settings = {"eval_every": 20, "eval_samples": 200, "check_every": 20, "stop_on": ["mode_collapse"],
+                "patience": 0, "collapse_persist": 2, "collapse_min_steps": 0}
+    sets = [a for k, v in settings.items() for a in ("--set", f"diagnostics.{k}={json.dumps(v)}")]
+    result = CliRunner().invoke(app, ["diagnose", str(log), "--json", *sets])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["events"] == online
+    (tmp_path / "ganlab.yaml").write_text(yaml.safe_dump({"diagnostics": settings}))
+    assert [e.to_dict() for e in diagnose_path(log, tmp_path / "ganlab.yaml")] == online
