@@ -64,6 +64,12 @@ _NAME_MAX = 255
 _TEMP_EXTRA = len("..xxxxxxxx.tmp")  # atomic_path's temp name around the file's own name
 
 
+def _shown(path: str | Path, limit: int = 160) -> str:
+    """A path for a message, its middle cut when long, so the reason after it always fits the line."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]}"
+
+
 def _folder_problem(folder: Path, file_name: str | None = None) -> str | None:
     """Why ``folder`` cannot be made (if missing) and written into; None when it can. Probes by creating and
     removing a temp file in its nearest existing folder: permissions, read-only mounts and /proc all show."""
@@ -71,20 +77,20 @@ def _folder_problem(folder: Path, file_name: str | None = None) -> str | None:
     existing = folder
     while not existing.exists():
         if existing.is_symlink():
-            return f"{existing} is a broken link"
+            return f"{_shown(existing)} is a broken link"
         names.append(existing.name)
         if existing.parent == existing:
             break
         existing = existing.parent
     if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
+        return f"{_shown(existing)} is a file, not a folder"
     if any(len(name.encode(errors="surrogateescape")) > _NAME_MAX - (_TEMP_EXTRA if i == 0 and file_name else 0)
            for i, name in enumerate(names)):
         return f"a name in it is longer than {_NAME_MAX} bytes"
     try:
         fd, probe = tempfile.mkstemp(prefix=".ganlab-probe-", dir=existing)
     except OSError as err:
-        return f"cannot create files in {existing} ({err.strerror or type(err).__name__})"
+        return f"cannot create files in {_shown(existing)} ({err.strerror or type(err).__name__})"
     os.close(fd)
     os.unlink(probe)
     return None
@@ -94,14 +100,17 @@ def check_output_dir(path: str | Path, what: str) -> Path:
     """``path`` as a folder this process can create (if missing) and write into; otherwise a one-line
     ``OutputError`` naming ``what`` (the option or key), the path and why. Call it before any work."""
     path = Path(path)
-    if "\x00" in str(path):
-        why = "a path cannot hold a NUL byte"
-    elif path.exists() and not path.is_dir():
-        why = "it is a file, not a folder"
-    else:
-        why = _folder_problem(path) or ""
+    try:
+        if "\x00" in str(path):
+            why = "a path cannot hold a NUL byte"
+        elif path.exists() and not path.is_dir():
+            why = "it is a file, not a folder"
+        else:
+            why = _folder_problem(path) or ""
+    except OSError as err:  # a name too long to stat (ENAMETOOLONG), a loop of links (ELOOP)...
+        why = err.strerror or type(err).__name__
     if why:
-        raise OutputError(f"{what} {path}: cannot write there: {why}; choose a folder (created if missing)")
+        raise OutputError(f"{what} {_shown(path)}: cannot write there: {why}; choose a folder (created if missing)")
     return path
 
 
@@ -110,16 +119,19 @@ def check_output_file(path: str | Path, what: str) -> Path:
     one-line ``OutputError`` naming ``what``, the path and why. An existing folder, device or pipe there is
     refused: ``atomic_path`` would replace a device like /dev/null with a plain file."""
     path = Path(path)
-    if "\x00" in str(path):
-        why = "a path cannot hold a NUL byte"
-    elif path.is_dir():
-        why = "it is a folder, not a file"
-    elif path.exists() and not path.is_file():
-        why = "it is not a regular file"
-    elif not path.name or path.name in (".", ".."):
-        why = "it names no file"
-    else:
-        why = _folder_problem(path.parent, path.name) or ""
+    try:
+        if "\x00" in str(path):
+            why = "a path cannot hold a NUL byte"
+        elif path.is_dir():
+            why = "it is a folder, not a file"
+        elif path.exists() and not path.is_file():
+            why = "it is not a regular file"
+        elif not path.name or path.name in (".", ".."):
+            why = "it names no file"
+        else:
+            why = _folder_problem(path.parent, path.name) or ""
+    except OSError as err:  # a name too long to stat (ENAMETOOLONG), a loop of links (ELOOP)...
+        why = err.strerror or type(err).__name__
     if why:
-        raise OutputError(f"{what} {path}: cannot write there: {why}; choose a file path")
+        raise OutputError(f"{what} {_shown(path)}: cannot write there: {why}; choose a file path")
     return path

@@ -75,7 +75,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
         raise unreadable(path, f"{type(err).__name__}: {why}", hint) from None
     missing = [k for k in keys if k not in state] if isinstance(state, dict) else list(keys)
     if missing:
-        raise DataError(f"{path}: not a ganlab checkpoint (missing {', '.join(missing)}){hint}")
+        raise unreadable(path, f"not a ganlab checkpoint: missing {', '.join(missing)}", hint)
     return state
 
 
