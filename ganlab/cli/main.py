@@ -9,7 +9,7 @@ import typer
 
 from ganlab.errors import GanlabError
 
-COMMANDS = ("train", "sweep", "report", "diagnose", "score", "check")
+COMMANDS = ("train", "sweep", "report", "diagnose", "collect", "score", "check")
 
 app = typer.Typer(
     name="ganlab",
