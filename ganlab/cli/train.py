@@ -30,8 +30,9 @@ def register(app: typer.Typer) -> None:
                                                  "goes in OUT/<run_id>.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda, mps or auto (train.device).")] = None,
         fresh: Annotated[bool, typer.Option("--fresh", help="Ignore an existing checkpoint.")] = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the config and print it with every "
-                                              "default filled in; build no data, train nothing.")] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate the config, build the data, G and D "
+                                              "(one forward pass each) and print the config with every default "
+                                              "filled in; train nothing.")] = False,
     ) -> None:
         """Train one GAN and write its run directory (config, metrics log, samples, checkpoint, events)."""
         from ganlab.config import apply_overrides, dump_config, parse_set_args
@@ -45,8 +46,19 @@ def register(app: typer.Typer) -> None:
             cfg = apply_overrides(cfg, {key: str(value) for key, value in flags.items()}, origin="option")
         check_output_dir(cfg.output.dir, "--out" if out is not None else "output.dir")  # before any training
         if dry_run:
+            from ganlab.errors import ConfigError
+            from ganlab.train import resolve_config
+            from ganlab.train.load import dry_run_models
+
+            cfg = resolve_config(cfg)  # builds the data: its channels are what G must make
+            try:
+                built = dry_run_models(cfg)
+            except ConfigError as err:
+                raise ConfigError(f"{config}: {err}") from None
             typer.echo(dump_config(cfg).rstrip())
-            typer.echo(f"{config}: valid (dry run: nothing trained)")
+            for line in built:  # YAML comments: the output above stays a loadable config
+                typer.echo(f"# {line}")
+            typer.echo(f"{config}: valid (dry run: G and D built and run once; nothing trained)")
             return
         from ganlab.train import train as run_training
 

@@ -11,7 +11,7 @@ and loss names are checked against their registries by ``ganlab.train.load.check
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,6 +21,9 @@ from ganlab.config.types import MAX_STEPS, Int, NotBool, Number
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 DATA_RANGES = ((-1.0, 1.0), (0.0, 1.0))
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+# Hydra's spelling: ``_target_: pkg.module.Name`` (a dotted path; ``pkg.module:Name`` is accepted too).
+_TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*([.:][A-Za-z_]\w*)$")
+TARGET_KEY = "_target_"
 
 
 def _no_nul(path: str | None) -> str | None:
@@ -76,15 +79,43 @@ class ModelConfig(BaseModel):
     # A conv/linear layer with no batchnorm after it gets a bias; layers with batchnorm have none (its shift
     # is the offset). Off: no bias anywhere, so removing batchnorm also removes every offset parameter.
     bias_without_batchnorm: bool = True
-    # "package.module:factory" -> factory(config) returns an nn.Module; None = ganlab's DCGAN.
-    generator: str | None = None
-    discriminator: str | None = None
+    # None = ganlab's DCGAN; "package.module:factory" -> factory(config) returns an nn.Module; or a mapping
+    # {_target_: package.module.Class, key: value, ...} -> Class(key=value, ...), as Hydra's instantiate.
+    generator: str | dict[str, Any] | None = None
+    discriminator: str | dict[str, Any] | None = None
+    # Declared version of model code that cannot be hashed (not importable here, or built at run time);
+    # part of the run id with the hashed source (docs/config.md, "The run id").
+    code_version: str | None = Field(None, min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nz_from_generator(cls, data: Any) -> Any:
+        # z's size is the generator's own `nz` keyword when it has one: one number, said once.
+        gen = data.get("generator") if isinstance(data, dict) else None
+        if not (isinstance(gen, dict) and isinstance(gen.get("nz"), int) and not isinstance(gen["nz"], bool)):
+            return data
+        if "nz" not in data:
+            return {**data, "nz": gen["nz"]}
+        if data["nz"] != gen["nz"]:
+            raise ValueError(f"model.nz = {data['nz']!r} but model.generator.nz = {gen['nz']}; they are z's size, "
+                             "give it once (drop model.nz)")
+        return data
 
     @field_validator("generator", "discriminator")
     @classmethod
-    def _import_path(cls, value: str | None) -> str | None:
+    def _import_path(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        if isinstance(value, dict):
+            target = value.get(TARGET_KEY)
+            if not isinstance(target, str) or not _TARGET.match(target):
+                raise ValueError(f"a model mapping needs {TARGET_KEY}: an import path like "
+                                 f"'mypkg.models.Generator', got {target!r}")
+            bad = [k for k in value if not isinstance(k, str) or not k.isidentifier()]
+            if bad:
+                raise ValueError(f"keyword {bad[0]!r} is not a Python identifier")
+            return value
         if value is not None and not _IMPORT_PATH.match(value):
-            raise ValueError(f"expected an import path like 'mypkg.models:make_generator', got {value!r}")
+            raise ValueError(f"expected an import path like 'mypkg.models:make_generator', or a mapping "
+                             f"{{{TARGET_KEY}: mypkg.models.Generator, ...}}, got {value!r}")
         return value
 
 

@@ -101,6 +101,7 @@ class RunRecord(BaseModel):
     versions: dict[str, str]  # ganlab, torch, python
     device: str  # the resolved device, e.g. "cpu" or "cuda:0"
     git_commit: str | None  # of the directory the run was started from
+    code: dict[str, str] | None = None  # the code identity in the run id: ganlab's version, each model module's hash
     resumed_from: int | None = None  # the checkpoint step this segment resumed from
     events: list[EventSummary] = []
     stop_reason: str | None = None  # why a ``failed`` run stopped, one sentence

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ganlab.io import read_json
 from ganlab.schema.run import RunRecord, finished_record, git_commit, read_run, timestamp, versions, write_run
-from ganlab.schema.sweep import MANIFEST, SweepManifest, write_manifest
+from ganlab.schema.sweep import MANIFEST, SweepManifest, run_path, write_manifest
 from ganlab.sweep.backends import get_backend
 from ganlab.sweep.lock import sweep_lock
 from ganlab.sweep.options import SweepOptions
@@ -102,6 +102,8 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
                 if len(todo) < len(tasks):
                     bar.note(f"{len(tasks) - len(todo)} of {len(tasks)} runs already finished in {sweep_dir}; "
                              "skipping them")
+                for task, reason in _retrain_reasons(todo, sweep_dir):
+                    bar.note(f"run {task.run_id} ({task.variant}, seed {task.seed}): {reason}; retraining")
                 run_backend(dispatch_order(todo), options, on_done)
             status = "completed"
         except BaseException:
@@ -111,6 +113,18 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
             write_manifest(sweep_dir, manifest.model_copy(update={
                 "status": status, "finished_at": timestamp(), "device": ", ".join(sorted(devices)) or None}))
     return SweepResult(sweep_dir, read_results(sweep_dir), len(tasks), len(tasks) - len(todo))
+
+
+def _retrain_reasons(todo: list[RunTask], sweep_dir: Path) -> list[tuple[RunTask, str]]:
+    """The runs to train that have a finished twin of the same config under another id, and why (the code)."""
+    if not todo:
+        return []
+    from ganlab.config import GanlabConfig
+    from ganlab.train.rundir import retrain_reasons
+
+    reasons = retrain_reasons({t.run_id: GanlabConfig.model_validate(t.config) for t in todo},
+                              run_path(sweep_dir, "_").parent)
+    return [(t, reasons[t.run_id]) for t in todo if t.run_id in reasons]
 
 
 def _read_manifest(sweep_dir: Path) -> str | None:

@@ -48,7 +48,7 @@ from ganlab.schema import (
 from ganlab.train.checkpoint import check_resumable
 from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
-from ganlab.train.rundir import run_id
+from ganlab.train.rundir import code_identity, run_id
 from ganlab.train.samples import save_grid
 from ganlab.train.trainer import Trainer, resolve_config
 
@@ -153,7 +153,8 @@ def train(config: GanlabConfig, run_dir: str | Path | None = None, *, progress: 
         clock = Clock(state["time_s"] if state is not None else 0.0)
         record = RunRecord(run_id=rid, status="running", steps_done=trainer.step_done,
                            steps_total=config.train.steps, wall_time_s=clock.offset, versions=versions(),
-                           device=str(device), git_commit=git_commit(), resumed_from=trainer.step_done or None,
+                           device=str(device), git_commit=git_commit(),
+                           code=code_identity(config), resumed_from=trainer.step_done or None,
                            started_at=timestamp())
         write_run(run_dir, record)
 
