@@ -69,8 +69,9 @@ def import_module(target: Target) -> Any:
         return importlib.import_module(target.module)
     except ModuleNotFoundError as err:
         missing = err.name or target.module
-        raise ConfigError(f"{target.key}: cannot import module '{target.module}' (no module named '{missing}'; searched "
-                          f"the current folder, the config file's folder and the installed packages)") from None
+        searched = "the current folder, the config file's folder and the installed packages"
+        raise ConfigError(f"{target.key}: cannot import module '{target.module}' (no module named '{missing}'; "
+                          f"searched {searched})") from None
     except Exception as err:  # noqa: BLE001 - the user's module failed while importing: say so in one line
         raise ConfigError(f"{target.key}: importing '{target.module}' raised {type(err).__name__}: "
                           f"{str(err).splitlines()[0] if str(err) else ''}") from None
