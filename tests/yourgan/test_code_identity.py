@@ -109,3 +109,28 @@ def test_sweep_retrains_changed_code_and_says_why(team_repo: Path, tmp_path: Pat
     for variant in ("baseline", "no-bn"):
         assert any(f"({variant}, seed 0): code of mygan.models changed" in line for line in reasons), reasons
     assert len(list((out / "ci" / "runs").iterdir())) == 4  # the old runs are kept, not reused
+
+
+def test_check_retrains_after_batchnorm_is_removed_in_the_team_code(team_repo: Path, tmp_path: Path) -> None:
+    """The issue's false PASS: the YAML unchanged, G's batchnorm removed in the team's own code; `check` on
+    the same --out must train the changed G again instead of reporting the old runs as finished."""
+    path, out = team_repo / "check.yaml", tmp_path / "ci-out"
+    path.write_text(yaml.safe_dump({"name": "ci", "seeds": 1, "base": team_config(team_repo / "images"),
+                                    "variants": {}, "check": {"must_be_stable": ["baseline"]}}, sort_keys=False))
+    code, out_text, err = cli("check", path, "--out", out, "--update-baseline", "--workers", "1")
+    assert code == 0, err
+    code, out_text, err = cli("check", path, "--out", out, "--workers", "1")
+    err = out_text + err  # progress notes and the summary
+    assert code == 0 and "1 of 1 runs already finished" in err, err
+    runs = out / "ci" / "runs"
+    before = {p.name for p in runs.iterdir()}
+
+    edit(team_repo / "mygan" / "models.py", "return nn.BatchNorm2d(c) if use_bn else nn.Identity()",
+         "return nn.Identity()")
+    code, out_text, err = cli("check", path, "--out", out, "--workers", "1")
+    err = out_text + err  # progress notes and the summary
+    assert "already finished" not in err, err
+    assert "(baseline, seed 0): code of mygan.models changed" in err and "retraining" in err, err
+    after = {p.name for p in runs.iterdir()}
+    assert len(after - before) == 1 and before <= after  # a new run for the new code; the old one kept
+    assert code in (0, 1), err  # a verdict on the new runs (3 steps decide nothing about stability)
