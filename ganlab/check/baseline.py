@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import ganlab
+from ganlab.config.types import Int, Number
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
 from ganlab.schema import FINISHED, timestamp
@@ -27,22 +29,45 @@ class BaselineError(GanlabError):
 
 
 class VariantBaseline(BaseModel):
-    """One variant's reference numbers (``summarize`` without its error and pending counts)."""
+    """One variant's reference numbers (``summarize`` without its error and pending counts).
+
+    Strict and self-consistent, because the gate fails open on anything less: a NaN or infinite metric
+    value compares as "not worse", a bool reads as 1, zero runs skip the failure-rate test, and counts
+    that disagree with the per-seed events hide a rise.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    n_runs: int = Field(ge=0)  # finished runs
-    seeds: list[int]
-    runs_with_event: dict[str, int]  # kind -> runs that showed it
+    n_runs: Int = Field(ge=1)  # finished runs
+    seeds: list[Int]
+    runs_with_event: dict[str, Int]  # kind -> runs that showed it
     runs_by_seed_events: dict[int, list[str]]  # seed -> its event kinds
-    metrics: dict[str, list[float]]  # metric -> per-seed final values
+    # metric -> per-seed final values (finite only; a run without a value is left out)
+    metrics: dict[str, Annotated[list[Number], Field(min_length=1)]]
 
     @model_validator(mode="after")
     def _counts_fit(self) -> VariantBaseline:
         bad = {k: n for k, n in self.runs_with_event.items() if not 0 <= n <= self.n_runs}
         if bad:
             raise ValueError(f"runs_with_event counts {bad} must lie between 0 and n_runs={self.n_runs}")
+        if len(self.seeds) != self.n_runs or len(set(self.seeds)) != self.n_runs:
+            raise ValueError(f"seeds {self.seeds} must be n_runs={self.n_runs} distinct seeds")
+        if set(self.runs_by_seed_events) != set(self.seeds):
+            raise ValueError(f"runs_by_seed_events must have one entry per seed {self.seeds}")
+        counted = {k: n for k, n in _count_kinds(self.runs_by_seed_events.values()).items() if n}
+        if {k: n for k, n in self.runs_with_event.items() if n} != counted:
+            raise ValueError(f"runs_with_event {self.runs_with_event} disagrees with runs_by_seed_events "
+                             f"(which count {counted})")
+        long = [m for m, values in self.metrics.items() if len(values) > self.n_runs]
+        if long:
+            raise ValueError(f"metrics {', '.join(long)} hold more values than n_runs={self.n_runs}")
         return self
+
+
+def _count_kinds(kinds_per_run: Iterable[list[str]]) -> dict[str, int]:
+    """Event kind -> how many runs showed it (a run counts once per kind)."""
+    runs = [set(kinds) for kinds in kinds_per_run]
+    return {k: sum(k in ks for ks in runs) for k in sorted(set().union(*runs))}
 
 
 class Baseline(BaseModel):
@@ -88,7 +113,7 @@ def summarize(results: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "seeds": [int(s) for s in done["seed"]],
             "n_errors": int((rows["status"] == "error").sum()),
             "n_pending": int((~rows["status"].isin([*FINISHED, "error"])).sum()),
-            "runs_with_event": {k: sum(k in ks for ks in kinds) for k in sorted({k for ks in kinds for k in ks})},
+            "runs_with_event": _count_kinds(kinds),
             "runs_by_seed_events": {int(s): ks for s, ks in zip(done["seed"], kinds, strict=True)},
             "metrics": metrics,
         }
@@ -108,11 +133,16 @@ def write_baseline(path: str | Path, baseline: dict[str, Any]) -> None:
     atomic_write_json(path, baseline)
 
 
-def read_baseline(path: str | Path, check_file: str | Path, definition_hash: str) -> dict[str, Any]:
+def read_baseline(path: str | Path, check_file: str | Path, definition_hash: str,
+                  variants: Iterable[str] = (), metrics: Iterable[str] = ()) -> dict[str, Any]:
     """Load and validate a baseline (``Baseline``) and make sure it was made from this check definition.
 
+    ``variants`` are the check file's variants and ``metrics`` the ones it gates (its tolerances): the
+    baseline must hold exactly those variants, each with values of every gated metric, or nothing could
+    be compared and the gate would pass by default.
+
     Raises ``BaselineError`` (one line naming the file and the first bad key) for a missing, unreadable,
-    malformed or foreign baseline; nothing has trained yet when it does.
+    malformed, foreign or incomplete baseline; nothing has trained yet when it does.
     """
     path = Path(path)
     refresh = f"ganlab check {check_file} --update-baseline"
@@ -138,4 +168,16 @@ def read_baseline(path: str | Path, check_file: str | Path, definition_hash: str
     if recorded != definition_hash:
         raise BaselineError(f"{path}: baseline was made from another check definition (hash {recorded}, "
                             f"{check_file} is now {definition_hash}); refresh it with `{refresh}`")
+    variants = list(variants)
+    missing = [v for v in variants if v not in baseline.variants]
+    extra = [v for v in baseline.variants if variants and v not in variants]
+    if missing or extra:
+        what = "; ".join(f"{label} {', '.join(map(repr, names))}" for label, names in
+                         (("lacks variant(s)", missing), ("holds variant(s) not in the check file", extra)) if names)
+        raise BaselineError(f"{path}: baseline {what}; refresh it with `{refresh}`")
+    for name, variant in baseline.variants.items():
+        absent = [m for m in metrics if m not in variant.metrics]
+        if absent:
+            raise BaselineError(f"{path}: variant {name!r} has no baseline values of {', '.join(absent)} "
+                                f"(check.tolerances gates it); refresh it with `{refresh}`, or drop the tolerance")
     return baseline.model_dump(mode="json")

@@ -6,6 +6,10 @@ A variant regresses when (1) it is marked ``must_be_stable`` and shows any event
 module the report uses), or (3) a metric's mean across
 seeds gets worse than the baseline's by more than the metric's tolerance (direction from
 ``ganlab.metrics.HIGHER_IS_BETTER``).
+
+The gate fails closed: whatever cannot be compared (a variant on one side only, a variant with no
+finished runs, a gated metric with no values, a comparison that is not a number) is a regression, never
+a note that lets the check pass.
 """
 
 from __future__ import annotations
@@ -38,18 +42,21 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
     allowed = set(settings.allow)
     base_variants = baseline["variants"]
 
-    for name in settings.must_be_stable:
-        events = {seed: [k for k in kinds if k not in allowed]
-                  for seed, kinds in current.get(name, {}).get("runs_by_seed_events", {}).items()}
-        for seed, kinds in events.items():
-            if kinds:
-                verdicts[name].regressions.append(f"must be stable, but seed {seed} shows {', '.join(kinds)}")
+    for name in base_variants:
+        if name not in current:
+            verdicts[name] = VariantVerdict(name, regressions=["in the baseline, but no run of it finished now"])
+    for name, now in current.items():
+        if now["n_runs"] == 0 and not now["n_errors"]:
+            verdicts[name].regressions.append("no run finished, nothing to compare")
+    for name, seeds in stability_breaks(current, settings).items():
+        verdicts[name].regressions += [f"must be stable, but seed {seed} shows {', '.join(kinds)}"
+                                       for seed, kinds in seeds.items()]
 
     tests: list[tuple[str, float, str]] = []
     for name, now in current.items():
         before = base_variants.get(name)
         if before is None:
-            verdicts[name].notes.append("not in the baseline; refresh it to compare this variant")
+            verdicts[name].regressions.append("not in the baseline, so not compared; refresh the baseline")
             continue
         for kind in sorted(set(now["runs_with_event"]) | set(before["runs_with_event"])):
             if kind in allowed:
@@ -74,13 +81,30 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
         for metric, tolerance in settings.tolerances.items():
             values, base_values = now["metrics"].get(metric), before["metrics"].get(metric)
             if not values or not base_values:
-                verdicts[name].notes.append(f"{metric}: missing, not compared")
+                side = "this run" if not values else "the baseline"
+                verdicts[name].regressions.append(f"{metric}: no finite value in {side}, cannot be compared "
+                                                  f"(tolerance {tolerance})")
                 continue
+            if len(values) < now["n_runs"]:
+                verdicts[name].notes.append(f"{metric}: mean over the {len(values)} of {now['n_runs']} finished "
+                                            "runs that have a finite value")
             mean, base_mean = float(np.mean(values)), float(np.mean(base_values))
             worse_by = (base_mean - mean) if directions[metric] else (mean - base_mean)
             allowed_by = tolerance_amount(tolerance, base_mean)
             text = (f"{metric} mean {mean:.4g} vs baseline {base_mean:.4g} "
                     f"({'higher' if directions[metric] else 'lower'} is better, tolerance {tolerance})")
-            if worse_by > allowed_by:
+            if not worse_by <= allowed_by:  # a NaN (an overflowing mean) fails too
                 verdicts[name].regressions.append(f"{text}: worse by {worse_by:.4g}")
     return list(verdicts.values())
+
+
+def stability_breaks(current: dict[str, dict[str, Any]], settings: CheckSettings) -> dict[str, dict[int, list[str]]]:
+    """``must_be_stable`` variant -> {seed: event kinds not in ``allow``} for each of its runs that shows one."""
+    allowed = set(settings.allow)
+    breaks: dict[str, dict[int, list[str]]] = {}
+    for name in settings.must_be_stable:
+        seeds = {seed: [k for k in kinds if k not in allowed]
+                 for seed, kinds in current.get(name, {}).get("runs_by_seed_events", {}).items()}
+        if any(seeds.values()):
+            breaks[name] = {seed: kinds for seed, kinds in seeds.items() if kinds}
+    return breaks

@@ -14,9 +14,10 @@ from ganlab.check.baseline import (
     summarize,
     write_baseline,
 )
-from ganlab.check.compare import VariantVerdict, compare
+from ganlab.check.compare import VariantVerdict, compare, stability_breaks
 from ganlab.check.output import junit_xml, markdown, write_junit, write_markdown
-from ganlab.check.spec import load_check
+from ganlab.check.spec import CheckSettings, load_check
+from ganlab.io import check_output_file
 
 PASS, REGRESSION, USAGE, RUNS_ERRORED = 0, 1, 2, 3
 
@@ -28,6 +29,19 @@ class CheckOutcome:
     markdown: str
     baseline_path: Path
     sweep_dir: Path
+    refused: str | None = None  # why --update-baseline wrote no baseline (one line for stderr)
+
+
+def _unfit_for_baseline(summary: dict[str, dict[str, Any]], settings: CheckSettings) -> str | None:
+    """Why these results must not become the baseline, or None: a ``must_be_stable`` variant whose runs
+    show events (every later check would fail on them or, edited away, pass them), or a gated metric with
+    no finite value (no later check could compare it)."""
+    problems = [f"must_be_stable variant {name!r} shows events in "
+                + ", ".join(f"seed {seed} ({', '.join(kinds)})" for seed, kinds in seeds.items())
+                for name, seeds in stability_breaks(summary, settings).items()]
+    problems += [f"variant {name!r} has no finite {metric}, which check.tolerances gates"
+                 for name, s in summary.items() for metric in settings.tolerances if not s["metrics"].get(metric)]
+    return "; ".join(problems) or None
 
 
 def run_check(check_file: str | Path, baseline: str | Path | None = None, *, update_baseline: bool = False,
@@ -43,20 +57,37 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
 
     spec = load_check(check_file, overrides)
     baseline_path = Path(baseline) if baseline else default_baseline_path(check_file)
-    reference = None if update_baseline else read_baseline(baseline_path, check_file, spec.definition_hash)
-    if update_baseline and overrides:
-        raise BaselineError("--update-baseline records the check file as written; drop --set to refresh it")
+    if update_baseline:
+        if overrides:
+            raise BaselineError("--update-baseline records the check file as written; drop --set to refresh it")
+        check_output_file(baseline_path, "--baseline")  # before any training, which it would otherwise waste
+        reference = None
+    else:
+        reference = read_baseline(baseline_path, check_file, spec.definition_hash, spec.sweep.variants,
+                                  spec.settings.tolerances)
 
     result = run_sweep(spec.sweep, out, workers=workers, progress=progress)
     summary = summarize(result.results)
     errored = any(s["n_errors"] for s in summary.values())
+    refused = None
     if update_baseline:
         verdicts = [VariantVerdict(name, errors=s["n_errors"]) for name, s in summary.items()]
-        if not errored:
+        refused = None if errored else _unfit_for_baseline(summary, spec.settings)
+        if refused:
+            refused = f"{baseline_path}: baseline not written: {refused}"
+            by_name = {v.variant: v for v in verdicts}
+            for name, seeds in stability_breaks(summary, spec.settings).items():
+                by_name[name].regressions += [f"must be stable, but seed {seed} shows {', '.join(kinds)}"
+                                              for seed, kinds in seeds.items()]
+            for name, s in summary.items():
+                by_name[name].regressions += [f"{metric}: no finite value, which check.tolerances gates"
+                                              for metric in spec.settings.tolerances if not s["metrics"].get(metric)]
+        elif not errored:
             write_baseline(baseline_path, make_baseline(summary, spec.definition_hash, spec.sweep.name))
         for v in verdicts:
-            v.notes.append("baseline not written: runs errored" if errored else f"recorded in {baseline_path}")
-        code = RUNS_ERRORED if errored else PASS
+            v.notes.append("baseline not written: runs errored" if errored else
+                           "baseline not written" if refused else f"recorded in {baseline_path}")
+        code = RUNS_ERRORED if errored else (REGRESSION if refused else PASS)
     else:
         assert reference is not None
         verdicts = compare(summary, reference, spec.settings, dict(HIGHER_IS_BETTER))
@@ -67,4 +98,4 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
         write_markdown(markdown_path, text)
     if junit:
         write_junit(junit, junit_xml(spec.sweep.name, verdicts))
-    return CheckOutcome(code, verdicts, text, baseline_path, result.sweep_dir)
+    return CheckOutcome(code, verdicts, text, baseline_path, result.sweep_dir, refused)

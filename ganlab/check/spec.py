@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ganlab.config import config_to_dict
 from ganlab.config.load import read_yaml
 from ganlab.config.messages import format_validation_error, quote
+from ganlab.config.types import Number
 from ganlab.errors import ConfigError
 from ganlab.schema import EVENT_KINDS, EventKind
 from ganlab.sweep.spec import Sweep, sweep_from_dict
@@ -46,8 +48,23 @@ class CheckSettings(BaseModel):
 
     must_be_stable: tuple[str, ...] = ("baseline",)
     allow: tuple[EventKind, ...] = ()
-    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    alpha: Number = Field(0.05, gt=0.0, lt=1.0)
     tolerances: dict[str, float | str] = Field(default_factory=dict)
+
+    @field_validator("tolerances", mode="before")
+    @classmethod
+    def _finite_tolerances(cls, tolerances: Any) -> Any:
+        # Before pydantic's lax float: it reads `true` as 1.0 and takes `.nan`, and a NaN tolerance makes
+        # every comparison pass.
+        if not isinstance(tolerances, Mapping):
+            return tolerances  # pydantic says what type it expected
+        for metric, tol in tolerances.items():
+            amount = _percent(tol) if isinstance(tol, str) else tol
+            if isinstance(tol, bool) or not isinstance(amount, int | float) or not math.isfinite(amount) \
+                    or amount < 0:
+                raise ValueError(f"tolerance of {metric} must be a finite number >= 0 or a percentage like "
+                                 f"'10%', got {quote(tol)}")
+        return tolerances
 
     @field_validator("allow", mode="before")
     @classmethod
@@ -64,22 +81,24 @@ class CheckSettings(BaseModel):
     @classmethod
     def _known_metrics(cls, tolerances: dict[str, float | str]) -> dict[str, float | str]:
         directions = _metric_directions()
-        for metric, tol in tolerances.items():
+        for metric in tolerances:
             if metric not in directions:
                 raise ValueError(f"unknown metric {quote(metric)}; valid: {', '.join(sorted(directions))}")
-            if isinstance(tol, str) and not _PERCENT.match(tol):
-                raise ValueError(f"tolerance of {metric} must be a number or a percentage like '10%', got {quote(tol)}")
-            if isinstance(tol, int | float) and tol < 0:
-                raise ValueError(f"tolerance of {metric} must be >= 0")
         return tolerances
+
+
+def _percent(text: str) -> float | None:
+    """``'10%'`` -> 10.0; None when ``text`` is not a percentage."""
+    match = _PERCENT.match(text)
+    return float(match.group(1)) if match else None
 
 
 def tolerance_amount(tolerance: float | str, baseline_value: float) -> float:
     """The allowed worsening: an absolute number, or a percentage of the baseline's value."""
     if isinstance(tolerance, str):
-        match = _PERCENT.match(tolerance)
-        assert match is not None  # validated on load
-        return abs(baseline_value) * float(match.group(1)) / 100.0
+        percent = _percent(tolerance)
+        assert percent is not None  # validated on load
+        return abs(baseline_value) * percent / 100.0
     return float(tolerance)
 
 
@@ -104,11 +123,13 @@ def definition_hash(sweep: Sweep) -> str:
 def load_check(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CheckSpec:
     """Read CHECK.yaml: the sweep part is validated as a sweep file, ``check:`` as ``CheckSettings``."""
     data, lines = read_yaml(path, "check file")
-    raw_settings = data.pop("check", None) or {}
+    # No `check:` key means the defaults; a `check:` that holds no mapping (0, false, '', [], null) is a
+    # mistake, never "no gate".
+    raw_settings = data.pop("check", {})
     sweep_lines = {k: v for k, v in lines.items() if k[:1] != ("check",)}
     if not isinstance(raw_settings, Mapping):
-        raise ConfigError(f"{path}:{lines.get(('check',), 0)}: check: must be a mapping of settings "
-                          f"(valid keys: {', '.join(CheckSettings.model_fields)})")
+        raise ConfigError(f"{path}:{lines.get(('check',), 0)}: check: must be a mapping of settings, "
+                          f"got {quote(raw_settings)} (valid keys: {', '.join(CheckSettings.model_fields)})")
     try:
         settings = CheckSettings.model_validate(raw_settings)
     except ValidationError as err:

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         """Run CHECK.yaml and compare it with its baseline: fails (exit 1) when training got less stable."""
         from ganlab.check import run_check
         from ganlab.config import parse_set_args
+        from ganlab.errors import one_line
         from ganlab.io import check_output_dir, check_output_file
 
         check_output_dir(out, "--out")  # every output place is checked before any training
@@ -38,5 +39,7 @@ def register(app: typer.Typer) -> None:
         outcome = run_check(file, baseline, update_baseline=update_baseline, overrides=parse_set_args(set_ or []),
                             out=out, workers=workers, junit=junit_xml, markdown_path=markdown)
         typer.echo(outcome.markdown)
+        if outcome.refused:
+            typer.echo(f"ganlab: error: {one_line(outcome.refused)}", err=True)
         if outcome.exit_code:
             raise typer.Exit(outcome.exit_code)

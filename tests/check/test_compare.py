@@ -84,8 +84,8 @@ def test_percent_tolerance_is_relative_to_the_baseline():
     assert tolerance_amount(3, 200.0) == 3.0
 
 
-def test_errored_runs_fail_the_variant_and_new_variants_are_noted():
+def test_errored_runs_fail_the_variant_and_new_variants_fail_closed():
     current = {"v": variant(errors=1), "new": variant()}
     verdicts = {v.variant: v for v in compare(current, baseline(v=variant()), CheckSettings(must_be_stable=()),
                                               HIGHER_IS_BETTER)}
-    assert not verdicts["v"].passed and "not in the baseline" in verdicts["new"].notes[0]
+    assert not verdicts["v"].passed and "not in the baseline" in verdicts["new"].regressions[0]
