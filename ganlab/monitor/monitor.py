@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.data.range import from_data_range
 from ganlab.diagnostics import IncrementalDetector, detect, should_stop
+from ganlab.diagnostics.columns import required_columns
 from ganlab.diagnostics.settings import diagnostics_settings
 from ganlab.errors import ConfigError, GanlabError
 from ganlab.io import atomic_write_text
@@ -148,6 +149,8 @@ class Monitor:
                     self.rows.append(row)
                     return self._stop(f"non_finite at step {now}: {SAMPLES_NAN}", SAMPLES_NAN)
                 row.update(scores)
+            if not self.rows:
+                self._check_columns(row)
             self.rows.append(row)
         if not finite:
             column = next(k for k in LOGGED_VALUES if k in values and not math.isfinite(values[k]))
@@ -230,6 +233,16 @@ class Monitor:
                                    for t in tensors.values()])
             out.update(zip(tensors, stacked.tolist(), strict=True))
         return {k: out[k] for k in values}
+
+    def _check_columns(self, row: Mapping[str, float]) -> None:
+        """The rule ``ganlab diagnose`` applies to the log afterwards, at the first row: a column an enabled
+        detector needs is there, or the run could not be diagnosed the same way offline."""
+        missing = {c: k for c, k in required_columns(self.config.detectors).items() if c not in row}
+        if missing:
+            column, kind = next(iter(missing.items()))
+            how = {"grad_norm_d": "pass D= (or grad_norm_d=)", "grad_norm_g": "pass G= (or grad_norm_g=)"}
+            raise ConfigError(f"Monitor.step: no {column}, which detector {kind} needs; {how.get(column, 'pass it')}, "
+                              f"or drop {kind} from the diagnostics' detectors")
 
     def _feed(self) -> None:
         self._detector.extend(self.rows[self._fed:])

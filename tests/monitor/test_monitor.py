@@ -34,16 +34,17 @@ def numpy_grad_norm(module: nn.Module) -> float:
        st.floats(0, 10), st.floats(0, 10))
 def test_columns_match_numpy(tmp_path_factory, real, fake, loss_d, loss_g) -> None:
     run_dir = tmp_path_factory.mktemp("m")
-    D = nn.Linear(3, 1)
-    D(torch.randn(5, 3)).pow(2).sum().backward()
+    D, G = nn.Linear(3, 1), nn.Linear(2, 4)
+    (D(torch.randn(5, 3)).pow(2).sum() + G(torch.randn(3, 2)).sum()).backward()
     with ganlab.Monitor(run_dir, REAL, {"eval_every": 0}) as monitor:
-        monitor.step(torch.tensor(loss_d), loss_g, torch.tensor(real), torch.tensor(fake), D=D)
+        monitor.step(torch.tensor(loss_d), loss_g, torch.tensor(real), torch.tensor(fake), D=D, G=G)
     (row,) = monitor.rows
     assert row["loss_d"] == pytest.approx(loss_d, rel=1e-6, abs=1e-6) and row["loss_g"] == loss_g
     assert row["d_real"] == pytest.approx(numpy_sigmoid_mean(torch.tensor(real)), rel=1e-5, abs=1e-6)
     assert row["d_fake"] == pytest.approx(numpy_sigmoid_mean(torch.tensor(fake)), rel=1e-5, abs=1e-6)
     assert row["grad_norm_d"] == pytest.approx(numpy_grad_norm(D), rel=1e-5)
-    assert "grad_norm_g" not in row and "lr_d" not in row
+    assert row["grad_norm_g"] == pytest.approx(numpy_grad_norm(G), rel=1e-5)
+    assert "lr_d" not in row and "time_s" in row
 
 
 def test_probabilities_are_averaged_as_given(tmp_path: Path) -> None:
@@ -78,6 +79,11 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
         ganlab.Monitor(tmp_path / "d", REAL * 3)
     with pytest.raises(DataError, match="not a dataset name"):
         ganlab.Monitor(tmp_path / "e", "cifar-99")
+    with pytest.raises(ConfigError, match="no grad_norm_d, which detector d_dominance needs; pass D="):
+        ganlab.Monitor(tmp_path / "g", REAL, {"eval_every": 0}).step(1.0, 1.0, 0.0, 0.0)
+    only = ganlab.Monitor(tmp_path / "h", REAL, {"eval_every": 0, "detectors": ["non_finite", "oscillation"]})
+    only.step(1.0, 1.0, 0.0, 0.0)  # no gradient norms needed
+    only.close()
     first = ganlab.Monitor(tmp_path / "f", REAL, {"eval_every": 0})
     with pytest.raises(GanlabError, match="in use by another writer"):
         ganlab.Monitor(tmp_path / "f", REAL, {"eval_every": 0})
