@@ -94,7 +94,7 @@ def load_sweep(sweep_dir: str | Path) -> LoadedSweep:
         raise DataError(f"{path}: not a sweep directory (no sweep.json or results.parquet); "
                         "run `ganlab sweep` first or pass its output folder")
     runs = _read_results(results_path, notes)
-    runs = _normalize(runs)
+    runs = _deduplicate(_normalize(runs), notes)
     kinds = _prefixed(runs, "onset_")
     metrics = [m for m in _prefixed(runs, "metric_") if runs[f"metric_{m}"].notna().any()]
     runs = _derive(runs, kinds, path)
@@ -151,6 +151,21 @@ def _normalize(runs: pd.DataFrame) -> pd.DataFrame:
     for col in [c for c in runs.columns if c.startswith(("onset_", "metric_"))]:
         runs[col] = pd.to_numeric(runs[col], errors="coerce").astype(float)
     return runs.reset_index(drop=True)
+
+
+def _deduplicate(runs: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """One row per run: a results.parquet edited, concatenated or written by other code may repeat a run
+    (same variant and seed), which would count it twice in every n. The last row is the latest state."""
+    key = runs["variant"] + "\x00" + runs["seed"].astype(str)
+    repeated = key.duplicated(keep="last")
+    if not repeated.any():
+        return runs
+    dropped = runs[repeated]
+    labels = list(dict.fromkeys(f"{v} seed {'?' if pd.isna(s) else int(s)}"
+                                for v, s in zip(dropped["variant"], dropped["seed"], strict=True)))
+    notes.append(f"results.parquet holds {int(repeated.sum())} repeated row(s) of {_some(labels)}: each run is "
+                 "counted once, from its last row.")
+    return runs[~repeated].reset_index(drop=True)
 
 
 def _onsets_from_events(runs: pd.DataFrame) -> None:
@@ -220,11 +235,21 @@ def _run_path(root: Path, rel: str) -> Path | None:
 def _inventory(sweep: LoadedSweep) -> None:
     """Note which runs are unfinished, errored, or lack a run folder, log, config or samples."""
     runs, notes = sweep.runs, sweep.notes
-    runs["has_log"] = [p is not None and (p / METRICS_FILE).is_file() for p in runs["path"]]
+    on_disk = [p is not None and (p / METRICS_FILE).is_file() for p in runs["path"]]
+    runs["has_log"] = [found and plot_log(p) is not None for found, p in zip(on_disk, runs["path"], strict=True)]
     runs["has_config"] = [p is not None and (p / CONFIG_YAML).is_file() for p in runs["path"]]
     runs["has_samples"] = [bool(sample_files(p)) for p in runs["path"]]
     label = pd.Series([f"{v} seed {'?' if pd.isna(s) else int(s)}" for v, s in zip(runs["variant"], runs["seed"],
                                                                                    strict=True)], index=runs.index)
+    damaged = label[pd.Series(on_disk, index=runs.index) & ~runs["has_log"]].tolist()
+    if damaged:
+        notes.append(f"{METRICS_FILE} of {len(damaged)} run(s) could not be read (truncated or damaged): "
+                     f"{_some(damaged)}; their training curves are missing.")
+    bad_pngs = [f"{label[i]} ({', '.join(names)})" for i, p in zip(runs.index, runs["path"], strict=True)
+                if (names := _unreadable_pngs(p))]
+    if bad_pngs:
+        notes.append(f"Unreadable sample grids (not a complete PNG) in {len(bad_pngs)} run(s): {_some(bad_pngs)}; "
+                     "they are not shown.")
     unfinished = runs[~runs["finished"] & (runs["status"] != "error")]
     if len(unfinished):
         notes.append(f"{len(unfinished)} of {len(runs)} runs have not finished (status "
@@ -234,8 +259,10 @@ def _inventory(sweep: LoadedSweep) -> None:
         notes.append(f"{_some(label[group.index].tolist())} crashed (status error) and "
                      f"{'is' if len(group) == 1 else 'are'} left out of the statistics: {message}")
     started = runs["status"] != "pending"
+    present = {"has_log": pd.Series(on_disk, index=runs.index), "has_config": runs["has_config"],
+               "has_samples": runs["has_samples"]}
     for col, what in (("has_log", METRICS_FILE), ("has_config", CONFIG_YAML), ("has_samples", "sample grids")):
-        lacking = label[started & ~runs[col]].tolist()
+        lacking = label[started & ~present[col]].tolist()
         if lacking:
             notes.append(f"No {what} for {len(lacking)} run(s): {_some(lacking)}.")
     blind = [v for v in dict.fromkeys(runs["variant"]) if _diagnostics_off(runs[runs["variant"] == v])]
@@ -244,6 +271,22 @@ def _inventory(sweep: LoadedSweep) -> None:
                      "no failure events could be detected there, so their failure rates say nothing.")
     if not sweep.metrics and len(runs):
         notes.append("No final metrics were recorded (no metric_* values in results.parquet).")
+
+
+def _unreadable_pngs(run_dir: Path | None) -> list[str]:
+    """Names of the run's sample grids that are not complete PNGs (Pillow's verify: header, chunks, CRCs)."""
+    from PIL import Image
+
+    bad = []
+    for path in sample_files(run_dir).values():
+        try:
+            with Image.open(path) as image:
+                if image.format != "PNG":
+                    raise ValueError("not a PNG")
+                image.verify()
+        except Exception:  # noqa: BLE001 - Pillow raises many unrelated types for a damaged file
+            bad.append(path.name)
+    return bad
 
 
 def _diagnostics_off(runs: pd.DataFrame) -> bool:
