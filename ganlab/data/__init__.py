@@ -32,7 +32,8 @@ def build_dataset(config: DataConfig) -> ImageDataset:
     dataset = DATASETS[config.dataset](config)
     if config.channels is not None and dataset.channels != config.channels:
         raise DataError(f"dataset '{config.dataset}' has {dataset.channels} channel(s) "
-                        f"but data.channels is {config.channels}")
+                        f"but data.channels is {config.channels}; set data.channels: {dataset.channels} "
+                       "or leave it out")
     return dataset
 
 

@@ -183,7 +183,8 @@ def load_array_images(path: str | Path) -> tuple[Tensor, Tensor | None]:
 
 def _require_path(path: str | None, dataset: str) -> str:
     if not path:
-        raise DataError(f"data.path is required for dataset '{dataset}'")
+        what = "a folder of png/jpg images" if dataset == "folder" else "a .npy or .npz file"
+        raise DataError(f"data.path is required for dataset '{dataset}': set it to {what}")
     return path
 
 
