@@ -102,8 +102,10 @@ def collect_runs(paths: Sequence[str | Path], out: str | Path, group: str | None
     out = check_output_dir(out, "--out")
     runs: dict[Path, Run] = {}
     for path in paths:
-        for run in find_runs(path):
+        for run in find_runs(path, skip=out):  # not a previous collect's own run folders
             runs.setdefault(run.path.resolve(), run)
+    if not runs:
+        raise DataError(f"no runs to collect in {', '.join(map(str, paths))} outside --out {out}")
     rows: list[dict[str, Any]] = []
     variants: dict[str, dict[str, Any]] = {}
     seeds: set[int] = set()

@@ -50,8 +50,9 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def find_runs(path: str | Path) -> list[Run]:
-    """The runs at ``path``: itself when it is one, else every run below it (sorted by path).
+def find_runs(path: str | Path, skip: Path | None = None) -> list[Run]:
+    """The runs at ``path``: itself when it is one, else every run below it (sorted by path), not looking
+    inside ``skip`` (``ganlab collect``'s own output folder).
 
     Below a directory, a run's own folders are not searched again (a ganlab run's samples, an MLflow run's
     artifacts); loose CSV/parquet files count only when no other kind of run is there.
@@ -71,6 +72,8 @@ def find_runs(path: str | Path) -> list[Run]:
     while stack:
         folder = stack.pop()
         for child in sorted(folder.iterdir()):
+            if skip is not None and child.resolve() == skip.resolve():
+                continue
             if child.is_dir():
                 found = kind_of(child)
                 if found is not None:
