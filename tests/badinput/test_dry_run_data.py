@@ -37,7 +37,7 @@ def test_a_folder_of_images_passes_the_dry_run(tmp_path: Path) -> None:
 
     for i in range(4):
         Image.new("RGB", (20, 20), (i * 40, 0, 0)).save(write(tmp_path / "imgs" / f"{i}.png", b""))
-    path = write(tmp_path / "run.yaml", RUN_CONFIG.replace(
-        "{dataset: gaussian-grid, resolution: 16}", f"{{dataset: folder, resolution: 16, path: '{tmp_path / 'imgs'}'}}"))
+    folder = f"{{dataset: folder, resolution: 16, path: '{tmp_path / 'imgs'}'}}"
+    path = write(tmp_path / "run.yaml", RUN_CONFIG.replace("{dataset: gaussian-grid, resolution: 16}", folder))
     code, out, err = cli("train", path, "--dry-run", "--out", tmp_path / "out")
     assert (code, err) == (0, "") and "valid" in out
