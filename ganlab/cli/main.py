@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Aborted!", file=sys.stderr)
         return 1
     except typer.TyperException as err:  # click's usage errors: a bad option value, an unknown option
-        if type(err).__name__ == "NoArgsIsHelpError" or not hasattr(err, "format_message"):
-            err.show()  # `ganlab` alone: the help, as before
+        show = getattr(err, "show", None)
+        if show is not None and type(err).__name__ == "NoArgsIsHelpError":
+            show()  # `ganlab` alone: the help, as before
         else:
             print(f"ganlab: error: {usage_line(err)}", file=sys.stderr)
         return int(getattr(err, "exit_code", 2))
@@ -59,7 +60,8 @@ def usage_line(err: typer.TyperException) -> str:
     Click's own form is a 5-line box (usage, hint, framed message); the rest of ganlab says one line."""
     ctx = getattr(err, "ctx", None)
     command = ctx.command_path if ctx is not None else "ganlab"
-    return one_line(f"{command}: {err.format_message()} (see `{command} --help`)")
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    return one_line(f"{command}: {message} (see `{command} --help`)")
 
 
 def entrypoint() -> None:
