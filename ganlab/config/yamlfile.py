@@ -13,6 +13,7 @@ Every problem is a ``ConfigError`` naming the file and, where known, the line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ MAX_DEPTH = 64  # configs nest three levels deep; 64 leaves room for any real da
 MAX_NODES = 200_000  # scalars, lists and mappings after alias expansion
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 class _StrictLoader(yaml.SafeLoader):
     """``SafeLoader`` that bounds nesting while composing and rejects duplicate keys."""
 
@@ -47,6 +51,15 @@ class _StrictLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+        node: yaml.ScalarNode = super().compose_scalar_node(anchor)
+        # An escape like "\ud800" gives a lone surrogate, which no UTF-8 text can hold: pydantic and every
+        # file write would raise UnicodeEncodeError far from here.
+        if _SURROGATE.search(node.value):
+            raise ConfigError(f"line {node.start_mark.line + 1}: a string holds a lone surrogate (an escape "
+                              "like \\ud800 in quotes); write the character itself")
+        return node
 
     def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
         node: yaml.MappingNode = super().compose_mapping_node(anchor)
