@@ -49,14 +49,16 @@ def register(app: typer.Typer) -> None:
             from ganlab.errors import ConfigError
             from ganlab.train import resolve_config
             from ganlab.train.load import dry_run_models
+            from ganlab.train.short_run import short_run_notes
 
+            notes = short_run_notes(cfg)  # before resolving, which fits collapse_min_steps to the run
             cfg = resolve_config(cfg)  # builds the data: its channels are what G must make
             try:
                 built = dry_run_models(cfg)
             except ConfigError as err:
                 raise ConfigError(f"{config}: {err}") from None
             typer.echo(dump_config(cfg).rstrip())
-            for line in built:  # YAML comments: the output above stays a loadable config
+            for line in [*built, *notes]:  # YAML comments: the output above stays a loadable config
                 typer.echo(f"# {line}")
             typer.echo(f"{config}: valid (dry run: G and D built and run once; nothing trained)")
             return

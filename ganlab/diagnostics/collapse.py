@@ -165,6 +165,9 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
             dup = sig["dup_rate"][0]
             full |= dup >= config.collapse_full_dup_rate
             partial |= dup >= config.collapse_partial_dup_rate
+            if config.collapse_needs_duplicates:  # a short run: its samples must show the collapse
+                shown = dup >= config.collapse_partial_dup_rate
+                full, partial = full & shown, partial & shown
     return full, partial | full
 
 

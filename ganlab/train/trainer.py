@@ -20,13 +20,19 @@ from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
 from ganlab.sampling import MEMORY_FORMAT, draw_z, eval_z, fixed_stream, generate, stream, stream_seed
 from ganlab.schema import STEP_VALUES
+from ganlab.train.short_run import fitted_collapse_min_steps
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
-    """Fill in defaults that depend on the data: ``data.channels`` and ``model.width``."""
+    """Fill in defaults that depend on the data: ``data.channels`` and ``model.width``; and fit
+    ``diagnostics.collapse_min_steps`` to a short run (``ganlab.train.short_run``)."""
     dataset = dataset or build_dataset(config.data)
-    return apply_overrides(config, {"data.channels": dataset.channels, "model.width": config.width},
-                           origin="resolved")
+    resolved: dict[str, object] = {"data.channels": dataset.channels, "model.width": config.width}
+    fitted = fitted_collapse_min_steps(config)
+    if fitted != config.diagnostics.collapse_min_steps:  # runs of 2 x collapse_min_steps or more: untouched
+        resolved["diagnostics.collapse_min_steps"] = fitted
+        resolved["diagnostics.collapse_needs_duplicates"] = True
+    return apply_overrides(config, resolved, origin="resolved")
 
 
 def _grad_norm(module: nn.Module) -> Tensor:
