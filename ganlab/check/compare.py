@@ -88,7 +88,8 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
             if len(values) < now["n_runs"]:
                 verdicts[name].notes.append(f"{metric}: mean over the {len(values)} of {now['n_runs']} finished "
                                             "runs that have a finite value")
-            mean, base_mean = float(np.mean(values)), float(np.mean(base_values))
+            with np.errstate(over="ignore"):  # an overflowing mean is inf, then a regression below
+                mean, base_mean = float(np.mean(values)), float(np.mean(base_values))
             worse_by = (base_mean - mean) if directions[metric] else (mean - base_mean)
             allowed_by = tolerance_amount(tolerance, base_mean)
             text = (f"{metric} mean {mean:.4g} vs baseline {base_mean:.4g} "
