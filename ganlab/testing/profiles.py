@@ -26,6 +26,15 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+# What a profile was measured not to catch (docs/check.md, "What a profile can catch"): printed with it.
+PROFILE_LIMITS: dict[str, str] = {
+    "dev": "too short to catch a G without batchnorm on the built-in data (16x16 digits, evaluated every 25 "
+           "steps: 1 of 3 seeds caught at 100 steps)",
+    "ci": "may miss a G without batchnorm on the built-in data (at 300 steps: 16x16 digits 0 of 3 seeds caught, "
+          "stacked-digits 3 of 3 as d_dominance; no batchnorm anywhere: 3 of 3 on both)",
+}
+
+
 def default_profile_name() -> str:
     return "ci" if os.environ.get("CI") else "dev"
 

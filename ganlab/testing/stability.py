@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ganlab.config import GanlabConfig, apply_overrides
-from ganlab.schema import EVENTS_JSON, RunRecord
+from ganlab.schema import EVENTS_JSON, HIGHER_IS_BETTER, RunRecord
 from ganlab.testing.profiles import active_profile
 from ganlab.train import train
 from ganlab.train.load import load_run_config
+from ganlab.train.short_run import short_run_notes
+
+SHORT_RUN_NOTES: set[str] = set()  # the detectors that could not fire in this session's runs (pytest summary)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ def assert_stable(
     allow: Iterable[str] = (),
     out_dir: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
+    limits: Mapping[str, float] | None = None,
 ) -> list[StableRun]:
     """Train ``config_or_path`` for each seed; raise ``AssertionError`` listing every unexpected event.
 
@@ -54,6 +60,10 @@ def assert_stable(
     the check. A run that crashes raises its exception. Runs go into ``out_dir`` (kept) or, by default,
     a temporary folder deleted before returning; either way the returned ``StableRun``s hold each
     seed's run.json and events, and ``run_dir`` only when the folder was kept.
+
+    ``limits`` gates the final metrics (``run.json``'s ``final_metrics``): each metric's mean across seeds
+    must be no worse than its limit, "worse" in the metric's direction (``HIGHER_IS_BETTER``), e.g.
+    ``{"modes": 8, "kl": 0.5}``. A detector that cannot fire in a run this short is a ``UserWarning``.
     """
     profile = active_profile()
     config = config_or_path if isinstance(config_or_path, GanlabConfig) else load_run_config(config_or_path)
@@ -65,6 +75,13 @@ def assert_stable(
         base["train.steps"] = steps
         base["train.checkpoint_every"] = min(config.train.checkpoint_every, steps)
     allowed = set(allow)
+    unknown = sorted(set(limits or {}) - set(HIGHER_IS_BETTER))
+    if unknown:
+        raise ValueError(f"limits: unknown metric(s) {', '.join(unknown)}; valid: {', '.join(HIGHER_IS_BETTER)}")
+    for note in short_run_notes(apply_overrides(config, base)) if base else short_run_notes(config):
+        if "cannot fire" in note:
+            SHORT_RUN_NOTES.add(note)
+            warnings.warn(f"ganlab: {note}", UserWarning, stacklevel=2)
 
     with tempfile.TemporaryDirectory(prefix="ganlab-stable-") as tmp:
         root = Path(out_dir) if out_dir is not None else Path(tmp)
@@ -74,9 +91,24 @@ def assert_stable(
             events = json.loads((result.run_dir / EVENTS_JSON).read_text())
             runs.append(StableRun(seed, result.record, events, result.run_dir if out_dir is not None else None))
     bad = [(run.seed, run.status, e) for run in runs for e in run.events if e["kind"] not in allowed]
+    failures = [f for name, limit in (limits or {}).items() if (f := _metric_failure(name, limit, runs))]
     if bad:
-        raise AssertionError(
-            f"{len({s for s, _, _ in bad})} of {len(seed_list)} seed(s) unstable "
-            f"(allowed: {', '.join(sorted(allowed)) or 'none'}):\n{_events_table(bad)}"
-        )
+        failures.insert(0, f"{len({s for s, _, _ in bad})} of {len(seed_list)} seed(s) unstable "
+                           f"(allowed: {', '.join(sorted(allowed)) or 'none'}):\n{_events_table(bad)}")
+    if failures:
+        raise AssertionError("\n".join(failures))
     return runs
+
+
+def _metric_failure(name: str, limit: float, runs: Sequence[StableRun]) -> str | None:
+    """A line when the mean of ``name`` over the seeds' final metrics is worse than ``limit`` (or missing)."""
+    values = [(run.record.final_metrics or {}).get(name) for run in runs]
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    higher = HIGHER_IS_BETTER[name]
+    if len(finite) < len(values):
+        return f"metric {name}: not measured in every run ({values}); it cannot be gated"
+    mean = sum(finite) / len(finite)
+    if (mean < limit) if higher else (mean > limit):
+        return (f"metric {name}: mean {mean:.4g} over {len(finite)} seed(s) {[round(v, 4) for v in finite]} is worse "
+                f"than its limit {limit:g} ({'higher' if higher else 'lower'} is better)")
+    return None

@@ -14,7 +14,7 @@ def test_header_shows_the_default_profile_dev_outside_ci(pytester, monkeypatch):
     monkeypatch.delenv("GANLAB_PROFILE", raising=False)
     pytester.makepyfile("def test_ok():\n    assert True\n")
     result = pytester.runpytest_subprocess()
-    result.stdout.fnmatch_lines(["ganlab profile: dev (1 seed(s), 100 steps)"])
+    result.stdout.fnmatch_lines(["ganlab profile: dev (1 seed(s), 100 steps); too short to catch*"])
     assert result.ret == 0
 
 
@@ -22,7 +22,7 @@ def test_ci_is_the_default_when_ci_is_set(pytester, monkeypatch):
     monkeypatch.setenv("CI", "true")
     monkeypatch.delenv("GANLAB_PROFILE", raising=False)
     pytester.makepyfile("def test_ok():\n    assert True\n")
-    pytester.runpytest_subprocess().stdout.fnmatch_lines(["ganlab profile: ci (2 seed(s), 300 steps)"])
+    pytester.runpytest_subprocess().stdout.fnmatch_lines(["ganlab profile: ci (2 seed(s), 300 steps); may miss*"])
 
 
 def test_profile_option_reaches_assert_stable(pytester, monkeypatch):
