@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The profile and what its runs could not detect, after the tests: ``-q`` hides the header, not this."""
-    from ganlab.testing.stability import SHORT_RUN_NOTES
-
-    if not SHORT_RUN_NOTES and not terminalreporter.stats.get("passed") and not terminalreporter.stats.get("failed"):
+    stability = sys.modules.get("ganlab.testing.stability")  # imported only when assert_stable was used
+    if stability is None or not stability.CALLS:
         return
     terminalreporter.write_line(_profile_line())
-    for note in sorted(SHORT_RUN_NOTES):
+    for note in sorted(stability.SHORT_RUN_NOTES):
         terminalreporter.write_line(f"ganlab: in these runs {note}")
 
 

@@ -19,6 +19,7 @@ from ganlab.train.load import load_run_config
 from ganlab.train.short_run import short_run_notes
 
 SHORT_RUN_NOTES: set[str] = set()  # the detectors that could not fire in this session's runs (pytest summary)
+CALLS: list[int] = []  # one entry per assert_stable call (the pytest summary is written only after one)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def assert_stable(
     must be no worse than its limit, "worse" in the metric's direction (``HIGHER_IS_BETTER``), e.g.
     ``{"modes": 8, "kl": 0.5}``. A detector that cannot fire in a run this short is a ``UserWarning``.
     """
+    CALLS.append(1)
     profile = active_profile()
     config = config_or_path if isinstance(config_or_path, GanlabConfig) else load_run_config(config_or_path)
     seeds = profile.seeds if seeds is None else seeds
