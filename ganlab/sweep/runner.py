@@ -104,6 +104,8 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path = "runs", *, overrides:
                              "skipping them")
                 for task, reason in _retrain_reasons(todo, sweep_dir):
                     bar.note(f"run {task.run_id} ({task.variant}, seed {task.seed}): {reason}; retraining")
+                for variants, note in _short_run_notes(todo):
+                    bar.note(f"{variants}: {note}")
                 run_backend(dispatch_order(todo), options, on_done)
             status = "completed"
         except BaseException:
@@ -125,6 +127,22 @@ def _retrain_reasons(todo: list[RunTask], sweep_dir: Path) -> list[tuple[RunTask
     reasons = retrain_reasons({t.run_id: GanlabConfig.model_validate(t.config) for t in todo},
                               run_path(sweep_dir, "_").parent)
     return [(t, reasons[t.run_id]) for t in todo if t.run_id in reasons]
+
+
+def _short_run_notes(todo: list[RunTask]) -> list[tuple[str, str]]:
+    """The detectors that cannot fire in runs this short (``ganlab.train.short_run``): ``(which variants
+    ("every variant" when all), note)``, each note once."""
+    from ganlab.config import GanlabConfig
+    from ganlab.train.short_run import short_run_notes
+
+    first = {t.variant: t for t in reversed(todo)}
+    by_note: dict[str, list[str]] = {}
+    for variant, task in sorted(first.items()):
+        for note in short_run_notes(GanlabConfig.model_validate(task.config)):
+            if "cannot fire" in note:
+                by_note.setdefault(note, []).append(variant)
+    return [("every variant" if len(names) == len(first) > 1 else ", ".join(names), note)
+            for note, names in by_note.items()]
 
 
 def _read_manifest(sweep_dir: Path) -> str | None:

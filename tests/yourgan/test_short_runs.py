@@ -122,3 +122,20 @@ def test_duplicates_decide_a_short_run_collapse() -> None:
     assert detect(log, cfg) == []
     log["eval_dup_rate"] = np.where(evals, 0.9, np.nan)
     assert [(e.kind, e.step) for e in detect(log, cfg)] == [("mode_collapse", 100)]
+
+
+def test_sweep_and_check_say_which_detector_cannot_fire() -> None:
+    from ganlab.config import config_to_dict
+    from ganlab.sweep.runner import _short_run_notes
+    from ganlab.sweep.task import RunTask
+
+    def task(variant: str, steps: int) -> RunTask:
+        cfg = config_to_dict(_config(steps, 50))
+        return RunTask(variant, 0, variant, {}, cfg, "/nowhere")
+
+    notes = _short_run_notes([task("baseline", 80), task("long", 80), task("baseline", 80)])
+    assert ("every variant", short_run_notes(_config(80, 50))[0]) in notes
+    assert all(v == "every variant" for v, _ in notes) and len(notes) == 3  # collapse, explosion, dominance
+    notes = _short_run_notes([task("baseline", 80), task("long", 1500)])
+    assert {v for v, _ in notes} == {"baseline"}
+    assert _short_run_notes([task("long", 1500)]) == []
