@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ SHRINK = {"steps: 300": "steps: 6", "checkpoint_every: 300": "checkpoint_every: 
 FILE = re.compile(r"File `([^`]+)`:\n\n```\w+\n(.*?)```", re.S)
 BASH = re.compile(r"```bash\n(.*?)```", re.S)
 NORM_EDIT = re.compile(r"Remove batchnorm from G.*?```python\n(.*?)```", re.S)
+PYTEST_SNIPPET = re.compile(r"## 5\. Or from pytest\n\n```python\n(.*?)```", re.S)
 
 
 def _shrunk(text: str) -> str:
@@ -66,5 +69,17 @@ def test_the_tutorial_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert "already finished" not in text and "code of mygan.models changed" in text and "retraining" in text
         assert code in (0, 1), text  # 6 steps decide nothing about stability; the point is that it retrained
         assert len(list((repo / "ci-out" / "ci" / "runs").iterdir())) == 4
+
+        (snippet,) = PYTEST_SNIPPET.findall(doc)  # the pytest test, its training shrunk to 6 steps
+        assert "assert_stable(cfg, limits=" in snippet
+        (repo / "test_gan.py").write_text(snippet.replace("assert_stable(cfg, ", "assert_stable(cfg, steps=6, "))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), str(repo)])}
+        env.pop("CI", None)
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_gan.py"],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+        text = proc.stdout + proc.stderr
+        assert "ganlab profile: dev" in text, text  # the summary, under -q
+        # 6 steps of training: the diversity limit may fail; if so it is the one failure and says why
+        assert proc.returncode == 0 or (proc.returncode == 1 and "metric diversity: mean" in text), text
     finally:
         _forget_team()
