@@ -46,10 +46,10 @@ def register(app: typer.Typer) -> None:
             cfg = apply_overrides(cfg, {key: str(value) for key, value in flags.items()}, origin="option")
         check_output_dir(cfg.output.dir, "--out" if out is not None else "output.dir")  # before any training
         if dry_run:
+            from ganlab.config.short_run import short_run_notes
             from ganlab.errors import ConfigError
             from ganlab.train import resolve_config
             from ganlab.train.load import dry_run_models
-            from ganlab.train.short_run import short_run_notes
 
             notes = short_run_notes(cfg)  # before resolving, which fits collapse_min_steps to the run
             cfg = resolve_config(cfg)  # builds the data: its channels are what G must make

@@ -107,7 +107,7 @@ class DiagnosticsConfig(BaseModel):
     # need a new best by collapse_min_gain (relative, at least 0.01 absolute).
     collapse_min_coverage_gain: Number = Field(default=0.05, ge=0.0, le=1.0)
     collapse_min_gain: Number = Field(default=0.1, ge=0.0)
-    # Short runs (set with a fitted collapse_min_steps, ganlab.train.short_run): an eval row counts toward a
+    # Short runs (set with a fitted collapse_min_steps, ganlab.config.short_run): an eval row counts toward a
     # collapse only if its samples show it, eval_dup_rate >= collapse_partial_dup_rate. At 300 steps a healthy
     # 16x16 stacked-digits G covers 3-7% of the modes (no duplicates), as low as a collapsed one by coverage.
     collapse_needs_duplicates: StrictBool = False

@@ -9,12 +9,12 @@ from typing import Any
 
 import jinja2
 
-from ganlab.errors import DataError
+from ganlab.errors import DataError, GanlabError
 from ganlab.io import atomic_write_text, check_output_file
 from ganlab.report import figures, fmt
 from ganlab.report.analysis import ANY, analyze, seeds_used
 from ganlab.report.grids import variant_grids
-from ganlab.report.load import LoadedSweep, load_sweep
+from ganlab.report.load import LoadedSweep, load_sweep, read_config
 from ganlab.report.summary import csv_safe, header, markdown, overview_frame
 from ganlab.report.text import GUIDELINES, config_diffs, guideline_summary
 
@@ -44,6 +44,7 @@ def build_report(sweep_dir: str | Path, out_html: str | Path | None = None, base
     """
     sweep = load_sweep(sweep_dir)
     base = _baseline(sweep, baseline)
+    sweep.notes.extend(_short_run_notes(sweep))
     out = check_output_file(out_html if out_html is not None else default_output(sweep.name), "report")
     md_path, csv_path = companions(out)
     for companion in (md_path, csv_path):
@@ -55,6 +56,29 @@ def build_report(sweep_dir: str | Path, out_html: str | Path | None = None, base
     atomic_write_text(md_path, markdown(sweep, overview, out.name))
     atomic_write_text(csv_path, csv_safe(overview_frame(overview)).to_csv(index=False))
     return out
+
+
+def _short_run_notes(sweep: LoadedSweep) -> list[str]:
+    """Each detector that could not fire in these runs, from each variant's first readable config.yaml
+    (``ganlab.config.short_run``), once per note with the variants it applies to."""
+    from ganlab.config import validate
+    from ganlab.config.short_run import short_run_notes
+
+    by_note: dict[str, list[str]] = {}
+    runs = sweep.runs
+    for variant in sweep.variants:
+        paths: list[Path | None] = (list(runs.loc[(runs["variant"] == variant) & runs["has_config"], "path"])
+                                    if len(runs) else [])
+        data = next((d for d in map(read_config, paths) if d is not None), None)
+        try:
+            config = validate(data, "<config.yaml>") if data is not None else None
+        except GanlabError:
+            config = None
+        for note in short_run_notes(config) if config is not None else []:
+            if "cannot fire" in note:
+                by_note.setdefault(note, []).append(variant)
+    return [f"{'Every variant' if len(names) == len(sweep.variants) > 1 else ', '.join(names)}: {note}."
+            for note, names in by_note.items()]
 
 
 def _baseline(sweep: LoadedSweep, requested: str | None) -> str | None:

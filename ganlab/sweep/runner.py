@@ -130,10 +130,10 @@ def _retrain_reasons(todo: list[RunTask], sweep_dir: Path) -> list[tuple[RunTask
 
 
 def _short_run_notes(todo: list[RunTask]) -> list[tuple[str, str]]:
-    """The detectors that cannot fire in runs this short (``ganlab.train.short_run``): ``(which variants
+    """The detectors that cannot fire in runs this short (``ganlab.config.short_run``): ``(which variants
     ("every variant" when all), note)``, each note once."""
     from ganlab.config import GanlabConfig
-    from ganlab.train.short_run import short_run_notes
+    from ganlab.config.short_run import short_run_notes
 
     first = {t.variant: t for t in reversed(todo)}
     by_note: dict[str, list[str]] = {}

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.config import GanlabConfig, apply_overrides
+from ganlab.config.short_run import short_run_notes
 from ganlab.schema import EVENTS_JSON, HIGHER_IS_BETTER, RunRecord
 from ganlab.testing.profiles import active_profile
 from ganlab.train import train
 from ganlab.train.load import load_run_config
-from ganlab.train.short_run import short_run_notes
 
 SHORT_RUN_NOTES: set[str] = set()  # the detectors that could not fire in this session's runs (pytest summary)
 CALLS: list[int] = []  # one entry per assert_stable call (the pytest summary is written only after one)

@@ -14,18 +14,18 @@ import torch
 from torch import Tensor, nn
 
 from ganlab.config import GanlabConfig, apply_overrides
+from ganlab.config.short_run import fitted_collapse_min_steps
 from ganlab.data import ImageDataset, build_dataset
 from ganlab.data.range import to_data_range
 from ganlab.losses import LOSSES
 from ganlab.models import build_discriminator, build_generator
 from ganlab.sampling import MEMORY_FORMAT, draw_z, eval_z, fixed_stream, generate, stream, stream_seed
 from ganlab.schema import STEP_VALUES
-from ganlab.train.short_run import fitted_collapse_min_steps
 
 
 def resolve_config(config: GanlabConfig, dataset: ImageDataset | None = None) -> GanlabConfig:
     """Fill in defaults that depend on the data: ``data.channels`` and ``model.width``; and fit
-    ``diagnostics.collapse_min_steps`` to a short run (``ganlab.train.short_run``)."""
+    ``diagnostics.collapse_min_steps`` to a short run (``ganlab.config.short_run``)."""
     dataset = dataset or build_dataset(config.data)
     resolved: dict[str, object] = {"data.channels": dataset.channels, "model.width": config.width}
     fitted = fitted_collapse_min_steps(config)

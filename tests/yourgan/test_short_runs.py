@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganlab.config import load_config, validate
+from ganlab.config.short_run import fitted_collapse_min_steps, short_run_notes
 from ganlab.diagnostics import detect
 from ganlab.sweep.spec import load_sweep_spec
-from ganlab.train.short_run import fitted_collapse_min_steps, short_run_notes
 from tests.badinput.helpers import cli
 from tests.diagnostics.traces import Shape, healthy
 
@@ -139,3 +139,18 @@ def test_sweep_and_check_say_which_detector_cannot_fire() -> None:
     notes = _short_run_notes([task("baseline", 80), task("long", 1500)])
     assert {v for v, _ in notes} == {"baseline"}
     assert _short_run_notes([task("long", 1500)]) == []
+
+
+def test_the_report_says_which_detector_could_not_fire(tmp_path: Path) -> None:
+    from ganlab.report.build import _short_run_notes, build_report
+    from ganlab.report.load import load_sweep
+    from ganlab.testing.synthetic import make_sweep
+
+    root = make_sweep(tmp_path / "sweep", variants={"baseline": {}, "dense": {"diagnostics.eval_every": 100}},
+                      seeds=2, steps=400)
+    notes = _short_run_notes(load_sweep(root))
+    cfg = _config(400, load_config(next((root / "runs").glob("*/config.yaml"))).diagnostics.eval_every)
+    expected = [n for n in short_run_notes(cfg) if "cannot fire" in n]
+    assert expected and notes == [f"baseline: {expected[0]}."]  # 'dense' evaluates 4 times: collapse can fire
+    html = build_report(root, tmp_path / "report.html").read_text()
+    assert "mode_collapse cannot fire" in html

@@ -1,5 +1,6 @@
 """Detectors that fit the run: ``mode_collapse``'s window follows the run's length and evaluation cadence,
-and a run says which detector cannot fire in it at all, and why (``ganlab train --dry-run``).
+and a run says which detector cannot fire in it at all, and why (``ganlab train --dry-run``, sweep,
+check, ``assert_stable`` and the report).
 
 ``collapse_min_steps`` (500) was set on runs of 1,000+ steps. In a CI run of 300 steps a collapse from
 step 50 on could never span it, so ``mode_collapse`` stayed silent on a generator with one mode. A run
@@ -17,7 +18,7 @@ The fitted value is written into the run's resolved config, so ``ganlab diagnose
 
 from __future__ import annotations
 
-from ganlab.config import GanlabConfig
+from ganlab.config.schema import GanlabConfig
 from ganlab.schema import EventKind
 
 
