@@ -179,6 +179,17 @@ def eval_rows(log: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     return present, log[present].notna().any(axis=1).to_numpy()
 
 
+def g_side_config(config: DiagnosticsConfig) -> DiagnosticsConfig:
+    """The settings ``d_dominance`` reads "G's output is low" with (``quality_lost``'s first part): a
+    short run's duplicates rule is for collapse verdicts; a D that has won, with D's gradient vanished,
+    shows G's samples low without any duplicates (5 D steps per G step at lr_d 100x lr_g: modes low, dup
+    rate 0). "Inside a confirmed collapse", which needs no vanished gradient, keeps the rule: without
+    it a healthy 500-step stacked-digits baseline, low on modes early, reads as stuck."""
+    if not config.collapse_needs_duplicates:
+        return config
+    return config.model_copy(update={"collapse_needs_duplicates": False})
+
+
 def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
     """Per log row, from the latest eval row at or before it: (at the partial-collapse level, inside a
     confirmed collapse). Both False before the first eval and without eval columns. ``d_dominance``
@@ -192,12 +203,13 @@ def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarr
     if not sig:
         return lost, stalled
     _, partial = levels(sig, config, len(ev))
+    _, low = levels(sig, g_side_config(config), len(ev))
     starts = window_starts(ev["step"].to_numpy(), config.collapse_persist, config.collapse_min_steps)
     confirmed = _confirmed(partial, starts, _improving(sig, starts, config))
     latest = np.cumsum(is_eval) - 1  # index of the latest eval row at or before each row
     seen = latest >= 0
     at = np.maximum(latest, 0)
-    return seen & partial[at], seen & confirmed[at]
+    return seen & low[at], seen & confirmed[at]
 
 
 def best_seen(values: np.ndarray, higher: bool) -> np.ndarray:

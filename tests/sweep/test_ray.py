@@ -52,16 +52,22 @@ def dies(config):
 
 
 class Raises(torch.nn.Module):
-    def __init__(self):
+    """Builds (the build-time probe runs it in eval mode), then raises in training."""
+
+    def __init__(self, shape):
         super().__init__()
         self.w = torch.nn.Parameter(torch.zeros(1))
+        self.shape = shape
 
     def forward(self, z):
-        raise RuntimeError("boom from a user generator")
+        if self.training:
+            raise RuntimeError("boom from a user generator")
+        return torch.tanh(self.w) + torch.zeros(z.shape[0], *self.shape)
 
 
 def raises(config):
-    return Raises()
+    from ganlab.models import image_shape
+    return Raises(image_shape(config))
 '''
 
 
@@ -348,8 +354,11 @@ class TestCluster:
                                                              reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.chdir(tmp_path)  # so the workers import the ganlab the backend ships (py_modules)
         sweep = tiny_sweep("cluster", [0], variants={**VARIANTS,
-                                                     "dies": {"model.generator": "ganlab_ray_crash:dies"},
-                                                     "raises": {"model.generator": "ganlab_ray_crash:raises"}})
+                                                     # the module exists only on the nodes: nothing here to hash
+                                                     "dies": {"model.generator": "ganlab_ray_crash:dies",
+                                                              "model.code_version": "crash-1"},
+                                                     "raises": {"model.generator": "ganlab_ray_crash:raises",
+                                                                "model.code_version": "crash-1"}})
         sweep_dir = tmp_path / "cluster"
         tasks = plan_runs(sweep, sweep_dir)
         by_variant = {t.variant: t for t in tasks}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ganlab.testing.profiles import ENV_VAR as PROFILE_ENV
 from tests.badinput.helpers import cli
 from tests.yourgan.conftest import _forget_team, write_images
 
@@ -75,6 +76,7 @@ def test_the_tutorial_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         (repo / "test_gan.py").write_text(snippet.replace("assert_stable(cfg, ", "assert_stable(cfg, steps=6, "))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), str(repo)])}
         env.pop("CI", None)
+        env.pop(PROFILE_ENV, None)  # the outer session's plugin exports its profile; the tutorial runs on the default
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_gan.py"],
                               cwd=repo, env=env, capture_output=True, text=True, timeout=300)
         text = proc.stdout + proc.stderr

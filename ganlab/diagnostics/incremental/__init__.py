@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ganlab.config.diagnostics import DiagnosticsConfig
+from ganlab.diagnostics.collapse import g_side_config
 from ganlab.diagnostics.incremental.buffer import LogBuffer
 from ganlab.diagnostics.incremental.collapse import CollapseStream, EvalCore
 from ganlab.diagnostics.incremental.dominance import DominanceStream
@@ -86,9 +87,16 @@ class IncrementalDetector:
     def _build(self) -> None:
         self.stride = self.log.stride()
         self.core = EvalCore(self.config, self.log) if set(NEEDS_EVAL_CORE) & set(self.kinds) else None
+        # d_dominance's "G's output is low" ignores a short run's duplicates rule (collapse.g_side_config)
+        g_side = g_side_config(self.config)
+        self.g_core = (EvalCore(g_side, self.log) if g_side is not self.config and EventKind.D_DOMINANCE in self.kinds
+                       else self.core)
         self.streams: dict[str, Stream] = {
             kind: STREAMS[kind](self.config, self.stride, self.log, self.core) if kind in STREAMS
             else BatchStream(kind, self.config) for kind in self.kinds}
+        dominance = self.streams.get(EventKind.D_DOMINANCE)
+        if isinstance(dominance, DominanceStream) and self.g_core is not None:
+            dominance.g_core = self.g_core
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Take the rows logged since the last call (mappings with at least ``step``)."""
@@ -97,8 +105,8 @@ class IncrementalDetector:
             self._build()
             self.rebuilds += 1
             start = 0
-        if self.core is not None:
-            self.core.update(self.log, start)
+        for core in {id(c): c for c in (self.core, self.g_core) if c is not None}.values():
+            core.update(self.log, start)
         for stream in self.streams.values():
             stream.update(self.log, start)
 

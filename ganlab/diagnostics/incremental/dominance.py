@@ -25,6 +25,7 @@ LEVELS = ("d_real", "d_fake", "loss_d")
 class DominanceStream:
     def __init__(self, config: DiagnosticsConfig, st: float, core: EvalCore):
         self.config, self.st, self.core = config, st, core
+        self.g_core = core  # where "G's output is low" is read; the detector sets another for short runs
         self.window, self.smooth, self.gap = windows(config, st)
         self.ratio = {c: Grow() for c in GRADS}
         self.peak = dict.fromkeys(GRADS, np.nan)  # running peak of each norm's rolling median
@@ -48,10 +49,11 @@ class DominanceStream:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = norm[start:n] / peak
             self.ratio[c].put(start, np.where(norm[start:n] == 0.0, 0.0, ratio))
-        dirty = min(max(0, start - (smooth - 1) // 2), self.core.changed_row)
+        dirty = min(max(0, start - (smooth - 1) // 2), self.core.changed_row, self.g_core.changed_row)
         for c in LEVELS:
             self.level[c].put(dirty, tail(lambda x: centred_median(x, smooth), log.col(c), dirty, smooth // 2))
-        lost, stalled = self.core.quality(dirty, n)
+        _, stalled = self.core.quality(dirty, n)
+        lost, _ = self.g_core.quality(dirty, n)
         levels = {c: self.level[c].view[dirty:] for c in LEVELS}
         ratios = {c: self.ratio[c].view[dirty:] for c in GRADS}
         cond = won(levels["d_real"], levels["d_fake"], levels["loss_d"], self.config) & g_side(
