@@ -67,7 +67,8 @@ def overview_frame(overview: Overview) -> pd.DataFrame:
             e = t.effect
             rec.update({f"{t.endpoint}_effect": e.estimate, f"{t.endpoint}_effect_lo": e.lo,
                         f"{t.endpoint}_effect_hi": e.hi, f"{t.endpoint}_p": t.p, f"{t.endpoint}_p_adj": t.p_adj,
-                        f"{t.endpoint}_fragility": t.fragility})
+                        f"{t.endpoint}_fragility": t.fragility,
+                        f"{t.endpoint}_to_decide": t.to_decide})
         records.append(rec)
     return pd.DataFrame.from_records(records)
 

@@ -17,7 +17,13 @@ import numpy as np
 from ganlab.stats import effects, exact
 from ganlab.stats.basic import finite, fisher_p
 from ganlab.stats.effects import Effect
-from ganlab.stats.fragility import Significant, fisher_fragility, rank_swap_fragility
+from ganlab.stats.fragility import (
+    Significant,
+    fisher_fragility,
+    fisher_to_decide,
+    rank_swap_fragility,
+    rank_swaps_to_decide,
+)
 from ganlab.stats.plan import FAILURE, RATIO_METRICS, TIME_TO_FAILURE
 
 BETTER, WORSE, SAME, HIGHER, LOWER = "better", "worse", "same", "higher", "lower"
@@ -60,6 +66,19 @@ class EndpointResult:
     # ``verdict.decide`` with its decision rule); NaN when not decided or not defined (log-rank).
     fragility: float = math.nan
     fragility_of: Callable[[Significant], float] | None = field(default=None, repr=False, compare=False)
+    # The other way: changed outcomes that would make a not-decided result better/worse under the same rule
+    # (inf: more than ``fragility.DECIDE_LIMIT``); NaN when decided or not defined.
+    # Computed on first read (a null-simulation that never reads it does not pay for the search).
+    to_decide_of: Callable[[Significant], float] | None = field(default=None, repr=False, compare=False)
+    to_decide_rule: Significant | None = field(default=None, repr=False, compare=False)
+    _to_decide: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def to_decide(self) -> float:
+        if self._to_decide is None:
+            of, rule = self.to_decide_of, self.to_decide_rule
+            self._to_decide = of(rule) if of is not None and rule is not None else math.nan
+        return self._to_decide
 
     @property
     def equivalent(self) -> bool:
@@ -86,7 +105,8 @@ def compare_endpoint(endpoint: str, v: Arm, b: Arm, alpha: float, margin: float 
                               effects.rate_difference(kv, v.n, kb, b.n, eq_level),
                               None if margin is None else (-margin, margin), exact.floor("fisher", v.n, b.n),
                               f"{kv}/{v.n} vs {kb}/{b.n} runs failed",
-                              fragility_of=lambda rule: fisher_fragility(kv, v.n, kb, b.n, rule))
+                              fragility_of=lambda rule: fisher_fragility(kv, v.n, kb, b.n, rule),
+                              to_decide_of=lambda rule: fisher_to_decide(kv, v.n, kb, b.n, rule))
     if endpoint == TIME_TO_FAILURE:
         tau = min(v.tau, b.tau)
         res = exact.logrank(v.times, v.failed, b.times, b.failed)
@@ -124,7 +144,8 @@ def _metric(name: str, v: Arm, b: Arm, eq_level: float, margin: float | None, hi
               else f"{len(x)} vs {len(y)} values")
     return EndpointResult(name, "exact Mann-Whitney", res.p, direction, effect, equivalence, bounds,
                           exact.floor("mannwhitney", max(len(x), 1), max(len(y), 1)), detail, improvement,
-                          res.mc_error, fragility_of=lambda rule: rank_swap_fragility(x, y, rule))
+                          res.mc_error, fragility_of=lambda rule: rank_swap_fragility(x, y, rule),
+                          to_decide_of=lambda rule: rank_swaps_to_decide(x, y, rule))
 
 
 def _num(x: float) -> str:

@@ -1,4 +1,5 @@
-"""How fragile a decided comparison is: the fewest seeds' outcomes that, changed, would undo its verdict.
+"""How fragile a comparison is: the fewest seeds' outcomes that, changed, would undo its verdict, or, for one
+that is not decided, would decide it.
 
 - Rates (Fisher exact): the Fragility Index of Walsh et al. (2014, J Clin Epidemiol 67:622): in the arm with
   fewer events (ties: the lower rate), turn non-events into events one at a time and recompute the exact
@@ -11,6 +12,12 @@
 "Significant" is whatever the caller's decision rule says for a new raw p: the report passes the verdict's own
 rule (the raw p replaced in the family of variants x primary endpoints, corrected the same way, compared with
 the same alpha). NaN when the result was not significant to begin with or no number of changes undoes it.
+
+The other way round (``*_to_decide``): for a comparison that is not significant, the fewest changed outcomes after
+which it is significant in either direction, with the same moves (a run's failed/not-failed status flipped, in
+either arm, as in the reverse fragility index of Khan et al. 2020; or neighbour swaps). A rerun on another CPU
+moves seeds' outcomes as new seeds would, so an undecided result one or two changes from a decision can come out
+decided there. Searched up to ``DECIDE_LIMIT`` changes; ``inf`` beyond that, NaN when already significant.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from ganlab.stats.exact import _rank_null
 from ganlab.stats.multiplicity import Correction, adjust
 
 Significant = Callable[[float], bool]  # raw p -> is the comparison still significant?
+DECIDE_LIMIT = 10  # changes searched for a decision; beyond this a rerun is not near deciding it
+_MAX_STATES = 20_000  # swap search bound (memory); inf is reported past it, like past DECIDE_LIMIT
 
 
 def family_rule(family_p: Sequence[float], index: int, correction: Correction, alpha: float) -> Significant:
@@ -57,45 +66,103 @@ def fisher_fragility(k1: int, n1: int, k2: int, n2: int, significant: Significan
     return math.nan
 
 
+def fisher_to_decide(k1: int, n1: int, k2: int, n2: int, significant: Significant) -> float:
+    """Fewest runs whose failed/not-failed status, flipped (either arm), makes k1/n1 against k2/n2 significant;
+    NaN when it is significant now, inf when no change of up to ``DECIDE_LIMIT`` does."""
+    if n1 <= 0 or n2 <= 0:
+        return math.nan
+    if k1 * n2 != k2 * n1 and significant(fisher_p(k1, n1, k2, n2)):
+        return math.nan
+    for changes in range(1, DECIDE_LIMIT + 1):
+        for da in range(-changes, changes + 1):
+            for db in {changes - abs(da), abs(da) - changes}:
+                a, b = k1 + da, k2 + db
+                if 0 <= a <= n1 and 0 <= b <= n2 and a * n2 != b * n1 and significant(fisher_p(a, n1, b, n2)):
+                    return float(changes)
+    return math.inf
+
+
 def rank_swap_fragility(x: ArrayLike, y: ArrayLike, significant: Significant) -> float:
     """Fewest neighbour swaps between the arms (module docstring) that undo the exact Mann-Whitney result of
     ``x`` against ``y`` (two-sided, mid-ranks); NaN when not significant now. NaN values are dropped."""
-    a, b = finite(x), finite(y)
-    if len(a) == 0 or len(b) == 0:
+    ranks = _Ranks.of(x, y)
+    if ranks is None:
         return math.nan
-    pooled = np.r_[a, b]
-    values, ties = np.unique(pooled, return_counts=True)
-    doubled = np.rint(2 * rankdata(values.repeat(ties))).astype(int)
-    group_rank = [int(doubled[i]) for i in np.cumsum(ties) - 1]  # every member of a tie has the same mid-rank
-    pmf = _rank_null(tuple(sorted(doubled.tolist())), len(a))
-    centre = len(a) * (len(pooled) + 1)  # E of arm 1's doubled rank sum
-    deviations = np.abs(np.arange(len(pmf)) - centre)
-
-    def holds(held: tuple[int, ...], side: int) -> bool:
-        s = sum(c * r for c, r in zip(held, group_rank, strict=True))
-        p = float(pmf[deviations >= abs(s - centre)].sum())
-        return int(np.sign(s - centre)) == side and significant(min(1.0, p))
-
-    start = tuple(int(np.sum(a == v)) for v in values)  # arm 1's runs at each distinct value
-    s0 = sum(c * r for c, r in zip(start, group_rank, strict=True))
-    side = int(np.sign(s0 - centre))
-    if side == 0 or not holds(start, side):
+    side = ranks.side(ranks.start)
+    if side == 0 or not ranks.holds(ranks.start, side, significant):
         return math.nan
-    seen, queue = {start}, deque([(start, 0)])
-    while queue:
-        held, depth = queue.popleft()
-        for j in range(len(held) - 1):
-            for src, dst in ((j, j + 1), (j + 1, j)):  # arm 1 gives a run at src, takes the other arm's at dst
-                if held[src] == 0 or held[dst] == ties[dst]:
-                    continue
-                nxt = list(held)
-                nxt[src] -= 1
-                nxt[dst] += 1
-                state = tuple(nxt)
-                if state in seen:
-                    continue
-                if not holds(state, side):
-                    return float(depth + 1)
-                seen.add(state)
-                queue.append((state, depth + 1))
-    return math.nan
+    found = ranks.search(lambda state: not ranks.holds(state, side, significant), math.inf, max_states=None)
+    return math.nan if math.isinf(found) else found
+
+
+def rank_swaps_to_decide(x: ArrayLike, y: ArrayLike, significant: Significant) -> float:
+    """Fewest neighbour swaps between the arms after which the exact Mann-Whitney result of ``x`` against ``y``
+    is significant in either direction; NaN when it is significant now (or an arm is empty), inf when no
+    search of up to ``DECIDE_LIMIT`` swaps finds one."""
+    ranks = _Ranks.of(x, y)
+    if ranks is None:
+        return math.nan
+
+    def decided(state: tuple[int, ...]) -> bool:
+        side = ranks.side(state)
+        return side != 0 and ranks.holds(state, side, significant)
+
+    if decided(ranks.start):
+        return math.nan
+    return ranks.search(decided, DECIDE_LIMIT, max_states=_MAX_STATES)
+
+
+class _Ranks:
+    """The pooled ranking of two arms as states: how many of arm 1's runs sit at each distinct value."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        pooled = np.r_[a, b]
+        values, self.ties = np.unique(pooled, return_counts=True)
+        doubled = np.rint(2 * rankdata(values.repeat(self.ties))).astype(int)
+        self.group_rank = [int(doubled[i]) for i in np.cumsum(self.ties) - 1]  # a tie shares its mid-rank
+        self.pmf = _rank_null(tuple(sorted(doubled.tolist())), len(a))
+        self.centre = len(a) * (len(pooled) + 1)  # E of arm 1's doubled rank sum
+        self.deviations = np.abs(np.arange(len(self.pmf)) - self.centre)
+        self.start = tuple(int(np.sum(a == v)) for v in values)
+
+    @classmethod
+    def of(cls, x: ArrayLike, y: ArrayLike) -> _Ranks | None:
+        a, b = finite(x), finite(y)
+        return cls(a, b) if len(a) and len(b) else None
+
+    def _sum(self, held: tuple[int, ...]) -> int:
+        return sum(c * r for c, r in zip(held, self.group_rank, strict=True))
+
+    def side(self, held: tuple[int, ...]) -> int:
+        return int(np.sign(self._sum(held) - self.centre))
+
+    def holds(self, held: tuple[int, ...], side: int, significant: Significant) -> bool:
+        s = self._sum(held)
+        p = float(self.pmf[self.deviations >= abs(s - self.centre)].sum())
+        return int(np.sign(s - self.centre)) == side and significant(min(1.0, p))
+
+    def search(self, stop: Callable[[tuple[int, ...]], bool], limit: float, max_states: int | None) -> float:
+        """Breadth first from ``start`` (so the count is the minimum): depth of the first state where ``stop``
+        holds; inf when none within ``limit`` swaps (or, if given, ``max_states`` states seen)."""
+        seen, queue = {self.start}, deque([(self.start, 0)])
+        while queue:
+            held, depth = queue.popleft()
+            if depth >= limit:
+                continue
+            for j in range(len(held) - 1):
+                for src, dst in ((j, j + 1), (j + 1, j)):  # arm 1 gives a run at src, takes the other's at dst
+                    if held[src] == 0 or held[dst] == self.ties[dst]:
+                        continue
+                    nxt = list(held)
+                    nxt[src] -= 1
+                    nxt[dst] += 1
+                    state = tuple(nxt)
+                    if state in seen:
+                        continue
+                    if stop(state):
+                        return float(depth + 1)
+                    seen.add(state)
+                    if max_states is not None and len(seen) > max_states:
+                        return math.inf
+                    queue.append((state, depth + 1))
+        return math.inf

@@ -47,8 +47,11 @@ def decide(results: Mapping[str, list[EndpointResult]], correction: Correction,
         for r in rs:
             significant = r.p_adj < a and r.direction in (BETTER, WORSE)
             r.status = r.direction if significant else EQUIVALENT if r.equivalent else INCONCLUSIVE
-            if significant and r.fragility_of is not None:  # under this same rule: family, correction, alpha
+            # Both under this same rule: family, correction, alpha.
+            if significant and r.fragility_of is not None:
                 r.fragility = r.fragility_of(family_rule(raw, position[id(r)], correction, a))
+            elif not significant and r.to_decide_of is not None and not math.isnan(r.p):
+                r.to_decide_rule = family_rule(raw, position[id(r)], correction, a)
         out[variant] = _verdict(rs, correction, m, a)
     return out
 

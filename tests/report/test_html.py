@@ -6,6 +6,7 @@ import base64
 import html.parser
 import io
 import json
+import math
 import re
 
 import pandas as pd
@@ -182,3 +183,31 @@ def test_summary_csv_escapes_variant_names_that_spreadsheets_would_run(new_sweep
     csv = pd.read_csv(companions(out)[1])
     assert csv.loc[1, "variant"] == "'" + evil
     assert not any(str(v).startswith(("=", "+", "@")) for v in csv.to_numpy().ravel() if isinstance(v, str))
+
+
+def test_to_decide_is_the_nearest_significant_table_under_the_reports_own_holm_rule(new_sweep, tmp_path):
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    # Failure rates near the baseline's: not decided, so each carries its distance to a decision instead.
+    sweep = new_sweep(fail={"baseline": 0.2, "no_batchnorm": 0.5, "relu_in_d": 0.2}, baseline_seeds=8)
+    csv = pd.read_csv(companions(build_report(sweep, tmp_path / "r.html"))[1])
+    family = [p for col in ("failure_p", "modes_p") for p in csv[col].dropna()]
+    n2, k2 = int(csv.loc[0, "finished"]), int(csv.loc[0, "failures_any"])
+    checked = 0
+    for _, row in csv.iloc[1:].iterrows():
+        k1, n1, index = int(row["failures_any"]), int(row["finished"]), family.index(row["failure_p"])
+
+        def significant(a, b, n1=n1, index=index):
+            trial = list(family)
+            trial[index] = fisher_exact([[a, n1 - a], [b, n2 - b]]).pvalue
+            return a * n2 != b * n1 and multipletests(trial, method="holm")[1][index] < 0.05
+
+        if significant(k1, k2):  # decided: a fragility, no distance
+            assert math.isnan(row["failure_to_decide"]) and row["failure_fragility"] >= 1
+            continue
+        nearest = min((abs(a - k1) + abs(b - k2) for a in range(n1 + 1) for b in range(n2 + 1)
+                       if significant(a, b)), default=math.inf)
+        assert row["failure_to_decide"] == (nearest if nearest <= 10 else math.inf)
+        checked += 1
+    assert checked

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from scipy.stats import fisher_exact, mannwhitneyu
 from statsmodels.stats.multitest import multipletests
 
-from ganlab.stats.fragility import family_rule, fisher_fragility, rank_swap_fragility
+from ganlab.stats.fragility import (
+    DECIDE_LIMIT,
+    family_rule,
+    fisher_fragility,
+    fisher_to_decide,
+    rank_swap_fragility,
+    rank_swaps_to_decide,
+)
 
 
 def plain(alpha=0.05):
@@ -111,13 +118,15 @@ def brute_swaps(x, y, significant):
 
 
 @settings(max_examples=60, deadline=None)
-@given(n1=st.integers(2, 6), n2=st.integers(2, 6), shift=st.floats(0, 3), seed=st.integers(0, 10_000),
+@given(n1=st.integers(2, 6), n2=st.integers(2, 6), shift=st.integers(0, 3), seed=st.integers(0, 10_000),
        alpha=st.sampled_from([0.047, 0.093, 0.19]))  # no exact p lands on these: no float tie at the boundary
 def test_rank_swap_fragility_matches_a_brute_force_search_with_scipy(n1, n2, shift, seed, alpha):
     rng = np.random.default_rng(seed)
     values = rng.permutation(n1 + n2).astype(float)  # distinct values
     x, y = np.sort(values[:n1]) + 0.0, values[n1:]
-    x = np.where(x < np.inf, x + shift * (n1 + n2), x)  # push the variant upwards by up to 3 arm lengths
+    # Push the variant up by whole arm lengths: values stay distinct (a fractional shift made ties, which
+    # scipy's exact mode does not handle).
+    x = x + shift * (n1 + n2)
     got, want = rank_swap_fragility(x, y, plain(alpha)), brute_swaps(x, y, plain(alpha))
     assert (math.isnan(got) and math.isnan(want)) or got == want
 
@@ -182,3 +191,86 @@ def test_rank_swap_fragility_with_ties_matches_brute_force(x, y):
             if not math.isnan(found):
                 break
     assert rank_swap_fragility(x, y, significant) == found
+
+
+# --- the other way: how many changed outcomes would decide a result that is not decided ---
+
+def fisher_to_decide_by_scipy(k1, n1, k2, n2, significant, limit):
+    """Every table over both arms, nearest first (changed outcomes = |a - k1| + |b - k2|), p from scipy."""
+    if k1 * n2 != k2 * n1 and significant(scipy_fisher(k1, n1, k2, n2)):
+        return math.nan
+    found = [abs(a - k1) + abs(b - k2) for a in range(n1 + 1) for b in range(n2 + 1)
+             if a * n2 != b * n1 and significant(scipy_fisher(a, n1, b, n2))]
+    best = min(found, default=math.inf)
+    return float(best) if best <= limit else math.inf
+
+
+@settings(max_examples=150, deadline=None)
+@given(n1=st.integers(1, 12), n2=st.integers(1, 12), data=st.data(), alpha=st.sampled_from([0.05, 0.1, 0.01]))
+def test_fisher_to_decide_matches_a_search_over_every_table(n1, n2, data, alpha):
+    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
+    got = fisher_to_decide(k1, n1, k2, n2, plain(alpha))
+    want = fisher_to_decide_by_scipy(k1, n1, k2, n2, plain(alpha), DECIDE_LIMIT)
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def test_fisher_to_decide_hand_computed():
+    # 0/4 vs 0/11 at 0.05: 4/4 vs 0/11 gives p = 1/C(15,4) = 0.0007, 3/4 vs 0/11 gives 0.011 (both < 0.05);
+    # 2/4 vs 0/11 gives 0.057. So 3 runs turned failed decide it.
+    assert fisher_to_decide(0, 4, 0, 11, plain()) == 3
+    assert math.isnan(fisher_to_decide(4, 4, 0, 11, plain()))  # decided already
+    assert fisher_to_decide(0, 1, 0, 1, plain()) == math.inf  # 1 vs 1 run can never be significant
+
+
+def brute_swaps_to_decide(x, y, significant, limit):
+    """Breadth first over value assignments (no ties), scipy's exact p: swaps until significant either way."""
+    pooled = np.sort(np.r_[x, y])
+    start = tuple(v in set(x) for v in pooled)
+
+    def decided(labels):
+        xs, ys = pooled[np.array(labels)], pooled[~np.array(labels)]
+        res = mannwhitneyu(xs, ys, method="exact", alternative="two-sided")
+        return res.statistic != len(xs) * len(ys) / 2 and significant(res.pvalue)
+
+    if decided(start):
+        return math.nan
+    seen, queue = {start}, deque([(start, 0)])
+    while queue:
+        labels, depth = queue.popleft()
+        if depth >= limit:
+            continue
+        for i in range(len(labels) - 1):
+            if labels[i] != labels[i + 1]:
+                nxt = list(labels)
+                nxt[i], nxt[i + 1] = nxt[i + 1], nxt[i]
+                state = tuple(nxt)
+                if state in seen:
+                    continue
+                if decided(state):
+                    return float(depth + 1)
+                seen.add(state)
+                queue.append((state, depth + 1))
+    return math.inf
+
+
+@settings(max_examples=60, deadline=None)
+@given(n1=st.integers(1, 6), n2=st.integers(1, 6), seed=st.integers(0, 10_000),
+       alpha=st.sampled_from([0.047, 0.093, 0.19]))
+def test_rank_swaps_to_decide_matches_a_brute_force_search_with_scipy(n1, n2, seed, alpha):
+    values = np.random.default_rng(seed).permutation(n1 + n2).astype(float)
+    x, y = values[:n1], values[n1:]
+    got = rank_swaps_to_decide(x, y, plain(alpha))
+    want = brute_swaps_to_decide(x, y, plain(alpha), DECIDE_LIMIT)
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def test_rank_swaps_to_decide_hand_computed():
+    # 5 vs 5 interleaved, [1,3,5,7,9] vs [2,4,6,8,10]: U = 10; a decision at 0.05 needs U <= 2 (p = 0.032),
+    # U = 3 gives p = 0.056. Each neighbour swap moves U by 1: 8 swaps down to U = 2 (the way up, to
+    # U >= 23, is longer).
+    assert rank_swaps_to_decide([1, 3, 5, 7, 9], [2, 4, 6, 8, 10], plain()) == 8
+    assert math.isnan(rank_swaps_to_decide([6, 7, 8, 9, 10], [1, 2, 3, 4, 5], plain()))  # decided already
+    # At 0.01 only U = 0 (p = 2/252 = 0.008) decides it: 10 swaps, the most the search goes.
+    assert rank_swaps_to_decide([1, 3, 5, 7, 9], [2, 4, 6, 8, 10], plain(0.01)) == 10
+    # Below the floor of 2/252 nothing can: inf.
+    assert rank_swaps_to_decide([1, 3, 5, 7, 9], [2, 4, 6, 8, 10], plain(0.005)) == math.inf
