@@ -71,11 +71,13 @@ def perm_test(scores: ArrayLike, n1: int) -> PermTest:
     s = np.asarray(scores, dtype=float)
     if n1 <= 0 or n1 >= len(s):
         return NAN_TEST
-    key = tuple(np.round(np.sort(s), 9).tolist())
-    devs, exact = _null(key, n1)
     obs = float(s[:n1].sum() - n1 * s.mean())
-    tol = _TOL * max(1.0, float(np.abs(s).max()))
-    hits = len(devs) - int(np.searchsorted(devs, abs(obs) - tol, side="left"))
+    # The observed split is placed in the null on the same rounded scores the null is built from: placed by
+    # the raw ones it could sit beyond the null's most extreme split by more than the tolerance (p was 0).
+    r = np.round(s, 9)
+    devs, exact = _null(tuple(np.sort(r).tolist()), n1)
+    tol = _TOL * max(1.0, float(np.abs(r).max()))
+    hits = len(devs) - int(np.searchsorted(devs, abs(float(r[:n1].sum() - n1 * r.mean())) - tol, side="left"))
     if exact:
         return PermTest(min(1.0, hits / len(devs)), obs, True)
     p = (1 + hits) / (1 + len(devs))

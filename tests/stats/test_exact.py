@@ -104,6 +104,28 @@ def test_logrank_permutation_matches_enumeration_and_lifelines(data, n1):
     assert res.p == pytest.approx(hits / total, abs=1e-12)
 
 
+@pytest.mark.parametrize("t1,e1,t2,e2", [
+    # 5 early failures against 20 runs censored at the end: the most extreme of C(25, 5) splits. Its
+    # Nelson-Aalen scores (1 - sum 1/k) rounded apart from the null's, and p came out 0.
+    ([1, 1, 2, 2, 3], [True] * 5, [100] * 20, [False] * 20),
+    ([100] * 5, [False] * 5, list(range(1, 21)), [True] * 20),
+])
+def test_logrank_at_the_most_extreme_split_is_its_probability_not_zero(t1, e1, t2, e2):
+    res = exact.logrank(np.array(t1, float), np.array(e1), np.array(t2, float), np.array(e2))
+    assert res.exact and res.p == pytest.approx(1 / math.comb(25, 5), rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30), st.booleans()), min_size=10, max_size=25), st.data())
+def test_an_exact_logrank_p_is_never_below_one_split(data, draw):
+    n1 = draw.draw(st.integers(1, min(5, len(data) - 1)))
+    t = np.array([d[0] for d in data], float)
+    e = np.array([d[1] for d in data])
+    res = exact.logrank(t[:n1], e[:n1], t[n1:], e[n1:])
+    if e.any():
+        assert res.exact and 1 / math.comb(len(t), n1) - 1e-15 <= res.p <= 1
+
+
 def test_logrank_extreme_layout_sits_at_the_floor():
     # Asymptotic log-rank gives ~0.002 here; permuting labels cannot go below 2/252.
     res = exact.logrank([1, 2, 3, 4, 5], [True] * 5, [9] * 5, [False] * 5)
