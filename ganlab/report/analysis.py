@@ -84,6 +84,17 @@ class VariantSummary:
         decided = [t for t in self.primary if t.status in (BETTER, WORSE)]
         return "; ".join(f"{t.endpoint} {'—' if math.isnan(t.fragility) else int(t.fragility)}" for t in decided)
 
+    @property
+    def to_decide(self) -> str:
+        """"modes 1; failure 5": for a variant with no better/worse endpoint, how many changed seed outcomes
+        would make each primary endpoint better/worse (``stats.fragility``; "more than 10" past the search);
+        "" when an endpoint is decided or none has the distance."""
+        if any(t.status in (BETTER, WORSE) for t in self.primary):
+            return ""
+        near = [t for t in self.primary if not math.isnan(t.to_decide)]
+        return "; ".join(f"{t.endpoint} {'more than 10' if math.isinf(t.to_decide) else int(t.to_decide)}"
+                         for t in near)
+
 
 @dataclass
 class Overview:

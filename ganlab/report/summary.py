@@ -108,14 +108,18 @@ def markdown(sweep: LoadedSweep, overview: Overview, html_name: str) -> str:
             s = row.metrics[metric]
             cells.append(f"{fmt.num(s.mean)} {fmt.interval(s.lo, s.hi)}".strip())
         word = f"{row.verdict} ({row.reason})" if row.reason else row.verdict
-        cells.append(f"**{word}** (fragility {_md(row.fragility)})" if row.verdict in ("better", "worse") else word)
+        if row.verdict in ("better", "worse"):
+            cells.append(f"**{word}** (fragility {_md(row.fragility)})")
+        else:
+            cells.append(f"{word} (to decide: {_md(row.to_decide)})" if row.to_decide else word)
         lines.append("| " + " | ".join(cells) + " |")
     plan = overview.plan
     lines += ["", f"Verdicts come from the primary endpoints ({', '.join(plan.primary)}) against the baseline: exact "
               f"tests, {plan.correction} correction over variants x primary endpoints, alpha {plan.alpha:g}; "
               "equivalent = the (1 - 2 alpha) interval inside the margin; inconclusive says why. Fragility: how many "
               "seeds' outcomes would have to change to undo a verdict under that same rule (runs turned failed in "
-              "the arm with fewer failures; swaps of neighbouring values between the arms for metrics)."]
+              "the arm with fewer failures; swaps of neighbouring values between the arms for metrics); to decide: "
+              "how many would make a not-decided endpoint better or worse."]
     if overview.design is not None and not overview.design.can_decide:
         lines += ["", _md(overview.design.lines()[-1].strip())]
     if sweep.notes:

@@ -191,7 +191,8 @@ def test_to_decide_is_the_nearest_significant_table_under_the_reports_own_holm_r
 
     # Failure rates near the baseline's: not decided, so each carries its distance to a decision instead.
     sweep = new_sweep(fail={"baseline": 0.2, "no_batchnorm": 0.5, "relu_in_d": 0.2}, baseline_seeds=8)
-    csv = pd.read_csv(companions(build_report(sweep, tmp_path / "r.html"))[1])
+    out = build_report(sweep, tmp_path / "r.html")
+    csv = pd.read_csv(companions(out)[1])
     family = [p for col in ("failure_p", "modes_p") for p in csv[col].dropna()]
     n2, k2 = int(csv.loc[0, "finished"]), int(csv.loc[0, "failures_any"])
     checked = 0
@@ -210,4 +211,11 @@ def test_to_decide_is_the_nearest_significant_table_under_the_reports_own_holm_r
                        if significant(a, b)), default=math.inf)
         assert row["failure_to_decide"] == (nearest if nearest <= 10 else math.inf)
         checked += 1
+        if row["verdict"] not in ("better", "worse"):  # shown beside the verdict, in the HTML and summary.md
+            shown = f"failure {int(nearest) if nearest <= 10 else 'more than 10'}"
+            cell = next(r[-1] for r in parse(out.read_text()).overview_rows if r[0] == row["variant"])
+            assert cell.startswith("to decide: ") and shown in cell
+            name = row["variant"].replace("_", "\\_")  # markdown-escaped
+            line = next(x for x in companions(out)[0].read_text().splitlines() if x.startswith(f"| {name} |"))
+            assert f"to decide: {shown}" in line
     assert checked
