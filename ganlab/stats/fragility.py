@@ -17,7 +17,8 @@ The other way round (``*_to_decide``): for a comparison that is not significant,
 which it is significant in either direction, with the same moves (a run's failed/not-failed status flipped, in
 either arm, as in the reverse fragility index of Khan et al. 2020; or neighbour swaps). A rerun on another CPU
 moves seeds' outcomes as new seeds would, so an undecided result one or two changes from a decision can come out
-decided there. Searched up to ``DECIDE_LIMIT`` changes; ``inf`` beyond that, NaN when already significant.
+decided there. Searched up to ``DECIDE_LIMIT`` changes; ``inf`` beyond that, NaN when already significant
+or when the swap search outgrows its memory bound before it can say.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ganlab.stats.multiplicity import Correction, adjust
 
 Significant = Callable[[float], bool]  # raw p -> is the comparison still significant?
 DECIDE_LIMIT = 10  # changes searched for a decision; beyond this a rerun is not near deciding it
-_MAX_STATES = 20_000  # swap search bound (memory); inf is reported past it, like past DECIDE_LIMIT
+_MAX_STATES = 20_000  # swap search bound (memory); past it the distance is unknown (NaN), not inf
 
 
 def family_rule(family_p: Sequence[float], index: int, correction: Correction, alpha: float) -> Significant:
@@ -97,8 +98,8 @@ def rank_swap_fragility(x: ArrayLike, y: ArrayLike, significant: Significant) ->
 
 def rank_swaps_to_decide(x: ArrayLike, y: ArrayLike, significant: Significant) -> float:
     """Fewest neighbour swaps between the arms after which the exact Mann-Whitney result of ``x`` against ``y``
-    is significant in either direction; NaN when it is significant now (or an arm is empty), inf when no
-    search of up to ``DECIDE_LIMIT`` swaps finds one."""
+    is significant in either direction; NaN when it is significant now (or an arm is empty, or the search
+    outgrows ``_MAX_STATES`` first), inf when no search of up to ``DECIDE_LIMIT`` swaps finds one."""
     ranks = _Ranks.of(x, y)
     if ranks is None:
         return math.nan
@@ -143,7 +144,7 @@ class _Ranks:
 
     def search(self, stop: Callable[[tuple[int, ...]], bool], limit: float, max_states: int | None) -> float:
         """Breadth first from ``start`` (so the count is the minimum): depth of the first state where ``stop``
-        holds; inf when none within ``limit`` swaps (or, if given, ``max_states`` states seen)."""
+        holds; inf when none within ``limit`` swaps; NaN when ``max_states`` states were seen first."""
         seen, queue = {self.start}, deque([(self.start, 0)])
         while queue:
             held, depth = queue.popleft()
@@ -163,6 +164,6 @@ class _Ranks:
                         return float(depth + 1)
                     seen.add(state)
                     if max_states is not None and len(seen) > max_states:
-                        return math.inf
+                        return math.nan
                     queue.append((state, depth + 1))
         return math.inf

@@ -274,3 +274,10 @@ def test_rank_swaps_to_decide_hand_computed():
     assert rank_swaps_to_decide([1, 3, 5, 7, 9], [2, 4, 6, 8, 10], plain(0.01)) == 10
     # Below the floor of 2/252 nothing can: inf.
     assert rank_swaps_to_decide([1, 3, 5, 7, 9], [2, 4, 6, 8, 10], plain(0.005)) == math.inf
+
+
+def test_a_swap_search_past_its_memory_bound_says_unknown_not_far():
+    # 10 vs 10 interleaved: C(20, 10) = 184,756 arrangements, more than the search may hold. At alpha 0.001
+    # the answer is not known when the bound is hit, so it is NaN, never "more than 10".
+    x, y = np.arange(0, 20, 2.0), np.arange(1, 20, 2.0)
+    assert math.isnan(rank_swaps_to_decide(x, y, plain(0.001)))
