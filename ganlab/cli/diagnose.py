@@ -12,6 +12,7 @@ from ganlab.cli.options import SetOption
 from ganlab.schema import Severity
 
 if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
+    from ganlab.diagnostics.sources.sample_grids import SampleGrids
     from ganlab.schema import Event
 
 SEVERITY_STYLE = {Severity.FAILURE: "bold red", Severity.WARNING: "yellow"}
@@ -59,6 +60,34 @@ def parse_map(items: list[str] | None, map_file: Path | None) -> dict[str, str]:
     return mapping
 
 
+def sample_grids(data: str | None, resolution: int | None, padding: int | None, tag: str | None) -> SampleGrids | None:
+    """``--data`` and the grid options as ``SampleGrids`` (None without ``--data``)."""
+    from ganlab.errors import ConfigError
+
+    if data is None:
+        given = [name for name, value in (("--resolution", resolution), ("--grid-padding", padding),
+                                          ("--grid-tag", tag)) if value is not None]
+        if given:
+            raise ConfigError(f"{given[0]} describes sample grids to score; pass --data (the real data) with it")
+        return None
+    from ganlab.diagnostics.sources.sample_grids import SampleGrids
+    from ganlab.monitor import real_dataset  # torch: only when there are grids to score
+
+    return SampleGrids(real_dataset(data, resolution), padding, tag)
+
+
+def note_unscored_grids(path: Path) -> None:
+    """One line on stderr for each TensorBoard run whose logged images were left unscored (no ``--data``)."""
+    from ganlab.diagnostics.sources import find_runs
+    from ganlab.diagnostics.sources.tensorboard import image_tags
+
+    for run in find_runs(path):
+        tags = image_tags(run.path) if run.kind == "tensorboard" else []
+        if tags:
+            typer.echo(f"note: {run.path} logs images ({', '.join(map(repr, tags))}); pass --data (the real "
+                       "data) to score its sample grids for mode_collapse (docs/diagnostics.md)", err=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose(
@@ -72,6 +101,16 @@ def register(app: typer.Typer) -> None:
                                               "e.g. --map loss_d=lossD (repeatable).", show_default=False),
         map_file: Path | None = typer.Option(None, "--map-file", help="YAML mapping of columns to the log's "
                                              "names, e.g. {loss_d: Loss_D}."),
+        data: str | None = typer.Option(None, "--data", help="Real data (a dataset name, a folder of images or "
+                                        "a .npy/.npz file) to score a TensorBoard log's sample grids against, "
+                                        "for mode_collapse."),
+        resolution: int | None = typer.Option(None, "--resolution", min=4, max=1024, help="The grids' tile size "
+                                              "and the real data's resolution (default 32).", show_default=False),
+        grid_padding: int | None = typer.Option(None, "--grid-padding", min=0, max=64, help="Pixels between the "
+                                                "grid's tiles (default: 2, make_grid's, or 0, add_images', "
+                                                "whichever fits).", show_default=False),
+        grid_tag: str | None = typer.Option(None, "--grid-tag", help="The image tag of G's samples (default: "
+                                            "the one that is not real data)."),
     ) -> None:
         """Find instabilities (NaN, D dominance, mode collapse, exploding gradients, oscillation) in a metrics log.
 
@@ -81,7 +120,10 @@ def register(app: typer.Typer) -> None:
         from ganlab.config.load import parse_set_args
         from ganlab.diagnostics import diagnose_runs
 
-        runs = diagnose_runs(path, config, parse_set_args(overrides or []), parse_map(maps, map_file))
+        grids = sample_grids(data, resolution, grid_padding, grid_tag)
+        runs = diagnose_runs(path, config, parse_set_args(overrides or []), parse_map(maps, map_file), grids)
+        if grids is None:
+            note_unscored_grids(path)
         if as_json and len(runs) == 1:
             typer.echo(events_json(runs[0][1]))
         elif as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics.log import check_log, read_log
@@ -13,7 +13,12 @@ from ganlab.diagnostics.registry import detect
 from ganlab.diagnostics.settings import diagnostics_settings
 from ganlab.diagnostics.sources import Run, find_runs
 from ganlab.errors import DataError
-from ganlab.schema import CONFIG_YAML, METRICS_FILE, RUN_JSON, Event
+from ganlab.schema import CONFIG_YAML, EVAL_COLUMNS, METRICS_FILE, RUN_JSON, Event
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ganlab.diagnostics.sources.sample_grids import SampleGrids
 
 
 def run_context(run_dir: Path) -> dict[str, Any]:
@@ -63,7 +68,8 @@ def resolve(path: str | Path) -> tuple[Path, DiagnosticsConfig, dict[str, Any]]:
 
 
 def diagnose_path(path: str | Path, config: DiagnosticsConfig | str | Path | None = None,
-                  overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None) -> list[Event]:
+                  overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None,
+                  grids: SampleGrids | None = None) -> list[Event]:
     """Events for a run directory (its metrics.parquet, config.yaml and run.json) or a .parquet/.csv log.
 
     ``config`` (a ``DiagnosticsConfig`` or a config file's ``diagnostics:`` section) replaces the one
@@ -75,22 +81,51 @@ def diagnose_path(path: str | Path, config: DiagnosticsConfig | str | Path | Non
     runs = find_runs(path)
     if len(runs) > 1:
         raise DataError(f"{path}: holds {len(runs)} runs; diagnose one of them, or use diagnose_runs")
-    return diagnose_run(runs[0], config, overrides, mapping)
+    return diagnose_run(runs[0], config, overrides, mapping, grids)
 
 
 def diagnose_run(run: Run, config: DiagnosticsConfig | str | Path | None = None,
-                 overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None) -> list[Event]:
-    """Events of one run found by ``find_runs`` (a ganlab run directory, a log file, TensorBoard, MLflow)."""
+                 overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None,
+                 grids: SampleGrids | None = None) -> list[Event]:
+    """Events of one run found by ``find_runs`` (a ganlab run directory, a log file, TensorBoard, MLflow).
+
+    ``grids``: score a TensorBoard log's sample grids against real data into the ``eval_*`` columns
+    (``ganlab.diagnostics.sources.sample_grids``); other kinds of run have none to score.
+    """
     if run.kind in ("ganlab", "file"):
         metrics, found, context = resolve(run.path)
         settings = diagnostics_settings(found if config is None else config, overrides)
         return detect(read_log(metrics, settings.detectors, mapping), settings, context)
     settings = diagnostics_settings(config, overrides)
+    if grids is not None and run.kind == "tensorboard":
+        log, samples = with_grid_columns(run.path, grids)
+        if samples:  # the evaluations' sample size is the grids' tile count (coverage is normalised by it)
+            settings = settings.model_copy(update={"eval_samples": samples})
+        return detect(check_log(log, str(run.path), settings.detectors, mapping), settings)
     return detect(check_log(run.read(), str(run.path), settings.detectors, mapping), settings)
+
+
+def with_grid_columns(path: Path, grids: SampleGrids) -> tuple[pd.DataFrame, int]:
+    """A TensorBoard log's scalars with its sample grids' ``eval_*`` columns joined at their steps, and the
+    grids' largest tile count (0 when it has no images)."""
+    from ganlab.diagnostics.sources.sample_grids import grid_columns
+    from ganlab.diagnostics.sources.tensorboard import read_tensorboard
+
+    scalars = read_tensorboard(path, allow_empty=True)
+    evals, samples = grid_columns(path, grids)
+    if not samples:
+        return (scalars if not scalars.empty else read_tensorboard(path)), 0
+    clash = [c for c in EVAL_COLUMNS if c in scalars.columns]
+    if clash:
+        raise DataError(f"{path}: the log has {clash[0]!r} scalars and sample grids to score into it; "
+                        "diagnose it without the real data to use its own")
+    return scalars.merge(evals, on="step", how="outer").sort_values("step", kind="stable"), samples
 
 
 def diagnose_runs(path: str | Path, config: DiagnosticsConfig | str | Path | None = None,
                   overrides: Mapping[str, Any] | None = None,
-                  mapping: Mapping[str, str] | None = None) -> list[tuple[Path, list[Event]]]:
-    """``(run path, events)`` of every run at or below ``path`` (one per seed or variant), sorted by path."""
-    return [(run.path, diagnose_run(run, config, overrides, mapping)) for run in find_runs(path)]
+                  mapping: Mapping[str, str] | None = None,
+                  grids: SampleGrids | None = None) -> list[tuple[Path, list[Event]]]:
+    """``(run path, events)`` of every run at or below ``path`` (one per seed or variant), sorted by path;
+    ``grids`` as for ``diagnose_run``."""
+    return [(run.path, diagnose_run(run, config, overrides, mapping, grids)) for run in find_runs(path)]

@@ -8,12 +8,25 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 
 from ganlab.config import DataConfig
 from ganlab.data import DATASETS, ImageDataset, TensorImageDataset, build_dataset
 from ganlab.errors import DataError
 
 ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def _build(name: str, path: Path | None, resolution: int | None, channels: int | None) -> ImageDataset:
+    """``build_dataset`` of ``name``; a resolution or channel count it does not take is one line."""
+    try:
+        config = DataConfig(dataset=name, path=None if path is None else str(path), resolution=resolution or 32,
+                            channels=channels)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise DataError(f"data {name!r}: {'.'.join(map(str, first['loc']))} = {first.get('input')!r}: "
+                        f"{first['msg']}") from None
+    return build_dataset(config)
 
 
 def real_dataset(data: Any, resolution: int | None = None, channels: int | None = None,
@@ -30,13 +43,11 @@ def real_dataset(data: Any, resolution: int | None = None, channels: int | None 
     if isinstance(data, str | Path):
         path = Path(data)
         if isinstance(data, str) and data in DATASETS and not path.exists():
-            return build_dataset(DataConfig(dataset=data, resolution=resolution or 32, channels=channels))
+            return _build(data, None, resolution, channels)
         if path.is_dir():
-            return build_dataset(DataConfig(dataset="folder", path=str(path), resolution=resolution or 32,
-                                            channels=channels))
+            return _build("folder", path, resolution, channels)
         if path.suffix.lower() in ARRAY_SUFFIXES and path.is_file():
-            return build_dataset(DataConfig(dataset="array", path=str(path), resolution=resolution or 32,
-                                            channels=channels))
+            return _build("array", path, resolution, channels)
         raise DataError(f"Monitor data {str(data)!r}: not a dataset name ({', '.join(DATASETS)}), "
                         "a folder of images or a .npy/.npz file")
     if isinstance(data, np.ndarray):
