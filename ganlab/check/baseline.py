@@ -16,12 +16,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import ganlab
+from ganlab.check.levels import CalibratedLevels
 from ganlab.config.types import Int, Number
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
 from ganlab.schema import FINISHED, timestamp
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 (issue 18): `levels`, calibrated on the baseline's healthy seeds; 1 still loads
 
 
 class BaselineError(GanlabError):
@@ -75,12 +76,24 @@ class Baseline(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: Literal[1]
+    format: Literal[1, 2]
     check: str
     definition_hash: str
     ganlab_version: str
     created_at: str
     variants: dict[str, VariantBaseline] = Field(min_length=1)
+    # format 2: the collapse levels calibrated by `--update-baseline` (ganlab.check.levels), or null with
+    # `levels_note` saying why none were (then the runs' configured levels apply). Format 1 has neither.
+    levels: CalibratedLevels | None = None
+    levels_note: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _levels_fit_the_format(self) -> Baseline:
+        if self.format == 1 and (self.levels is not None or self.levels_note is not None):
+            raise ValueError("format 1 holds no levels; write format 2 (ganlab check --update-baseline)")
+        if self.format == 2 and (self.levels is None) == (self.levels_note is None):
+            raise ValueError("format 2 holds either levels or a levels_note saying why there are none")
+        return self
 
 
 def default_baseline_path(check_file: str | Path) -> Path:
@@ -120,11 +133,15 @@ def summarize(results: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return summary
 
 
-def make_baseline(summary: dict[str, dict[str, Any]], definition_hash: str, check_name: str) -> dict[str, Any]:
+def make_baseline(summary: dict[str, dict[str, Any]], definition_hash: str, check_name: str,
+                  levels: CalibratedLevels | None = None, levels_note: str | None = None) -> dict[str, Any]:
+    """The baseline file's content; ``levels`` calibrated, or ``levels_note`` saying why there are none."""
     variants = {name: {k: v for k, v in s.items() if k not in ("n_errors", "n_pending")} for name, s in summary.items()}
     baseline = Baseline.model_validate({
         "format": FORMAT_VERSION, "check": check_name, "definition_hash": definition_hash,
         "ganlab_version": ganlab.__version__, "created_at": timestamp(), "variants": variants,
+        "levels": None if levels is None else levels.model_dump(mode="json"),
+        "levels_note": None if levels is not None else (levels_note or "not calibrated"),
     })
     return baseline.model_dump(mode="json")
 

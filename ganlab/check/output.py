@@ -15,9 +15,10 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(name: str, verdicts: list[VariantVerdict], exit_code: int, baseline: str, sweep_dir: str) -> str:
+def markdown(name: str, verdicts: list[VariantVerdict], exit_code: int, baseline: str, sweep_dir: str,
+             levels: str = "") -> str:
     lines = [f"## ganlab check `{_md_cell(name)}`: {OUTCOME.get(exit_code, 'ERROR')}", "",
-             f"Baseline: `{baseline}` · runs: `{sweep_dir}`", "",
+             f"Baseline: `{baseline}` · runs: `{sweep_dir}`", "", *([_md_cell(levels), ""] if levels else []),
              "| variant | result | details |", "|---|---|---|"]
     for v in verdicts:
         result = "errored" if v.errors else ("regressed" if v.regressions else "ok")

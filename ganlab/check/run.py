@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ganlab.check.baseline import (
     BaselineError,
     default_baseline_path,
@@ -15,8 +17,9 @@ from ganlab.check.baseline import (
     write_baseline,
 )
 from ganlab.check.compare import VariantVerdict, compare, stability_breaks
+from ganlab.check.levels import CalibratedLevels, calibrate, describe, rediagnose
 from ganlab.check.output import junit_xml, markdown, write_junit, write_markdown
-from ganlab.check.spec import CheckSettings, load_check
+from ganlab.check.spec import CheckSettings, CheckSpec, load_check
 from ganlab.io import check_output_file
 
 PASS, REGRESSION, USAGE, RUNS_ERRORED = 0, 1, 2, 3
@@ -44,6 +47,30 @@ def _unfit_for_baseline(summary: dict[str, dict[str, Any]], settings: CheckSetti
     return "; ".join(problems) or None
 
 
+def _levels(results: pd.DataFrame, sweep_dir: Path, spec: CheckSpec, reference: dict[str, Any] | None,
+            update_baseline: bool) -> tuple[CalibratedLevels | None, str]:
+    """The collapse levels this check diagnoses with (None: the runs' own) and one line saying which and from
+    where: measured now on ``must_be_stable``'s runs (``--update-baseline``), or read from the baseline."""
+    if update_baseline:
+        if not spec.settings.calibrate_levels:
+            return None, "check.calibrate_levels is false"
+        healthy = list(spec.settings.must_be_stable)
+        if not healthy:
+            return None, "no must_be_stable variant to calibrate on"
+        configured = {name: spec.sweep.configs[name].diagnostics for name in healthy}
+        if any(c != configured[healthy[0]] for c in configured.values()):
+            return None, f"must_be_stable variants {', '.join(healthy)} differ in their diagnostics settings"
+        levels, line = calibrate(results, sweep_dir, healthy, configured[healthy[0]])
+        return levels, f"{line}, measured now and written to the baseline" if levels else line
+    assert reference is not None
+    if reference["format"] == 1:
+        return None, "the baseline is format 1, which holds no calibrated levels; refresh it with --update-baseline"
+    if reference["levels"] is None:
+        return None, f"the baseline holds no calibrated levels: {reference['levels_note']}"
+    levels = CalibratedLevels.model_validate(reference["levels"])
+    return levels, f"{describe(levels)}, from the baseline"
+
+
 def run_check(check_file: str | Path, baseline: str | Path | None = None, *, update_baseline: bool = False,
               overrides: dict[str, Any] | None = None, out: str | Path = "runs", workers: int | None = None,
               junit: str | Path | None = None, markdown_path: str | Path | None = None,
@@ -67,7 +94,9 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
                                   spec.settings.tolerances)
 
     result = run_sweep(spec.sweep, out, workers=workers, progress=progress)
-    summary = summarize(result.results)
+    levels, levels_text = _levels(result.results, result.sweep_dir, spec, reference, update_baseline)
+    results = result.results if levels is None else rediagnose(result.results, result.sweep_dir, levels)
+    summary = summarize(results)
     errored = any(s["n_errors"] for s in summary.values())
     refused = None
     if update_baseline:
@@ -83,7 +112,8 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
                 by_name[name].regressions += [f"{metric}: no finite value, which check.tolerances gates"
                                               for metric in spec.settings.tolerances if not s["metrics"].get(metric)]
         elif not errored:
-            write_baseline(baseline_path, make_baseline(summary, spec.definition_hash, spec.sweep.name))
+            write_baseline(baseline_path, make_baseline(summary, spec.definition_hash, spec.sweep.name,
+                                                        levels, levels_text))
         for v in verdicts:
             v.notes.append("baseline not written: runs errored" if errored else
                            "baseline not written" if refused else f"recorded in {baseline_path}")
@@ -93,7 +123,9 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
         verdicts = compare(summary, reference, spec.settings, dict(HIGHER_IS_BETTER))
         code = RUNS_ERRORED if errored else (REGRESSION if any(v.regressions for v in verdicts) else PASS)
 
-    text = markdown(spec.sweep.name, verdicts, code, str(baseline_path), str(result.sweep_dir))
+    text = markdown(spec.sweep.name, verdicts, code, str(baseline_path), str(result.sweep_dir),
+                    f"Collapse levels: {levels_text}" if levels else f"Collapse levels: the runs' configured "
+                    f"diagnostics levels ({levels_text})")
     if markdown_path:
         write_markdown(markdown_path, text)
     if junit:

@@ -10,6 +10,7 @@ check:
   allow: [oscillation]           # event kinds that never fail it
   alpha: 0.05                    # family-wise error rate of the failure-rate tests (Holm)
   tolerances: {modes: 50, kl: "20%"}   # how much worse a metric's mean may get: absolute, or "N%" of baseline
+  calibrate_levels: true         # --update-baseline calibrates the collapse levels on must_be_stable's runs
 ```
 """
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from ganlab.config import config_to_dict
 from ganlab.config.load import read_yaml
@@ -50,6 +51,8 @@ class CheckSettings(BaseModel):
     allow: tuple[EventKind, ...] = ()
     alpha: Number = Field(0.05, gt=0.0, lt=1.0)
     tolerances: dict[str, float | str] = Field(default_factory=dict)
+    # Diversity and duplicate-rate levels measured on the baseline's healthy seeds (ganlab.check.levels)
+    calibrate_levels: StrictBool = True
 
     @field_validator("tolerances", mode="before")
     @classmethod

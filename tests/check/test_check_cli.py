@@ -43,6 +43,33 @@ def test_update_baseline_writes_a_baseline_beside_the_file(check_dir):
     assert baseline["definition_hash"]
 
 
+def test_update_baseline_stores_the_levels_the_rule_makes_of_the_baseline_logs(check_dir):
+    """Issue 18 item 4: recomputed here in float64 numpy from the baseline variant's own metrics logs."""
+    import numpy as np
+    import pandas as pd
+
+    from tests.check.test_levels import SHARES, numpy_levels
+
+    sweep_dir = check_dir / "runs" / "tiny-check"
+    results = pd.read_parquet(sweep_dir / "results.parquet")
+    logs = [pd.read_parquet(sweep_dir / d / "metrics.parquet") for d in results.loc[results.variant == "baseline",
+                                                                                    "run_dir"]]
+    stored = json.loads((check_dir / "tiny-baseline.json").read_text())
+    assert stored["format"] == 2 and stored["levels"]["runs"] == 2 == len(logs)
+    expected = numpy_levels(logs, SHARES)
+    assert stored["levels"]["levels"].keys() == expected.keys()
+    np.testing.assert_allclose([stored["levels"]["levels"][k] for k in expected], list(expected.values()), rtol=1e-12)
+    assert stored["levels"]["evaluations"] == sum(int(log["eval_diversity"].notna().sum()) for log in logs)
+
+
+def test_check_says_which_levels_it_diagnosed_with_and_from_where(check_dir, capsys):
+    code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs")])
+    out = capsys.readouterr().out
+    assert code == 0
+    (line,) = [x for x in out.splitlines() if x.startswith("Collapse levels:")]
+    assert "rule healthy-baseline-v1: calibrated on 2 run(s) of baseline" in line and line.endswith("from the baseline")
+
+
 def test_unchanged_code_passes_without_retraining(check_dir, capsys):
     md, junit = check_dir / "summary.md", check_dir / "junit.xml"
     code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs"),

@@ -23,6 +23,8 @@ from tests.badinput.helpers import CHECK, assert_one_line_error, cli, write
 from tests.check.test_compare import baseline, variant
 
 GATED = CHECK + "  tolerances: {modes: 2, kl: '50%'}\n"
+# The fake sweep below writes no run logs to calibrate levels on or rediagnose (tests/check/test_levels.py does)
+UNCALIBRATED = GATED + "  calibrate_levels: false\n"
 VARIANTS = ("baseline", "relu")
 
 
@@ -185,7 +187,7 @@ def test_update_baseline_to_an_unwritable_place_fails_before_training(tmp_path: 
 # issue 18 item 5: --update-baseline does not record an unstable or incomplete baseline
 def test_update_baseline_refuses_events_in_a_must_be_stable_variant(tmp_path: Path,
                                                                    no_training: dict[str, Any]) -> None:
-    check_file = write(tmp_path / "c.yaml", GATED)
+    check_file = write(tmp_path / "c.yaml", UNCALIBRATED)
     no_training["results"] = results_frame(events={("baseline", 1): "non_finite,d_dominance",
                                                    ("relu", 0): "oscillation"})
     code, out, err = cli("check", check_file, "--update-baseline", "--out", tmp_path / "runs")
@@ -198,7 +200,7 @@ def test_update_baseline_refuses_events_in_a_must_be_stable_variant(tmp_path: Pa
 
 
 def test_update_baseline_allows_allowed_kinds(tmp_path: Path, no_training: dict[str, Any]) -> None:
-    check_file = write(tmp_path / "c.yaml", GATED)
+    check_file = write(tmp_path / "c.yaml", UNCALIBRATED)
     no_training["results"] = results_frame(events={("baseline", 1): "oscillation"})  # CHECK allows oscillation
     code, _, err = cli("check", check_file, "--update-baseline", "--out", tmp_path / "runs")
     assert (code, err) == (0, "")
@@ -207,7 +209,7 @@ def test_update_baseline_allows_allowed_kinds(tmp_path: Path, no_training: dict[
 
 
 def test_update_baseline_refuses_a_gated_metric_without_values(tmp_path: Path, no_training: dict[str, Any]) -> None:
-    check_file = write(tmp_path / "c.yaml", GATED)
+    check_file = write(tmp_path / "c.yaml", UNCALIBRATED)
     no_training["results"] = results_frame({"relu": {"modes": [float("nan")] * 2, "kl": [0.2, 0.2]}})
     code, _, err = cli("check", check_file, "--update-baseline", "--out", tmp_path / "runs")
     assert code == 1 and not (tmp_path / "c-baseline.json").exists()

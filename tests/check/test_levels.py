@@ -1,0 +1,188 @@
+"""Issue 18 item 4: `ganlab check` calibrates its collapse levels on the baseline's healthy seeds.
+
+The rule is recomputed here in float64 numpy from the runs' logs; the levels reach the detectors (a healthy
+run with duplicates on its data stops being a false alarm, a collapsed one is still caught); a format-1
+baseline still loads and says it uses the configured levels; a corrupt level fails closed in one line.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ganlab.check.levels import LEVEL_KEYS, CalibratedLevels, calibrate, rediagnose, rule_levels
+from ganlab.config.diagnostics import DiagnosticsConfig
+from ganlab.diagnostics import diagnose_path
+from ganlab.schema import CONFIG_YAML, METRICS_FILE
+from tests.badinput.helpers import assert_one_line_error, write
+from tests.check import test_fail_closed as fail_closed
+from tests.check.test_fail_closed import GATED, good_baseline, run_gate
+
+no_training = fail_closed.no_training  # the fake sweep (a fixture): checks that must fail before any training
+
+SHORT_LOGS = Path(__file__).parents[1] / "yourgan" / "short_logs"
+DEFAULTS = DiagnosticsConfig()
+SHARES = {k: float(getattr(DEFAULTS, k)) for k in LEVEL_KEYS}
+# the resolved diagnostics of the short logs' 300-step runs (eval every 100): the fitted span and the duplicates rule
+SHORT_RUN = {"eval_every": 100, "eval_samples": 500, "collapse_min_steps": 200, "collapse_needs_duplicates": True}
+
+
+def numpy_levels(logs: list[pd.DataFrame], shares: dict[str, float]) -> dict[str, float]:
+    """The rule, independently: float64 numpy over every finite evaluation of every healthy log."""
+    div = np.concatenate([log["eval_diversity"].to_numpy(np.float64) for log in logs])
+    dup = np.concatenate([log["eval_dup_rate"].to_numpy(np.float64) for log in logs])
+    d, u = np.nanmin(div), np.nanmax(dup)
+    return {"collapse_full_diversity": shares["collapse_full_diversity"] * d,
+            "collapse_partial_diversity": shares["collapse_partial_diversity"] * d,
+            "collapse_partial_dup_rate": u + shares["collapse_partial_dup_rate"] * (1 - u),
+            "collapse_full_dup_rate": u + shares["collapse_full_dup_rate"] * (1 - u)}
+
+
+@given(d=st.floats(0.0, 5.0), u=st.floats(0.0, 1.0), full_div=st.floats(0.0, 0.5), gap_div=st.floats(0.0, 1.0),
+       partial_dup=st.floats(0.01, 1.0), gap_dup=st.floats(0.0, 1.0))
+def test_the_rule_keeps_the_levels_valid_and_ordered(d: float, u: float, full_div: float, gap_div: float,
+                                                     partial_dup: float, gap_dup: float) -> None:
+    shares = {"collapse_full_diversity": full_div, "collapse_partial_diversity": full_div + gap_div,
+              "collapse_partial_dup_rate": partial_dup,
+              "collapse_full_dup_rate": partial_dup + gap_dup * (1 - partial_dup)}
+    levels = rule_levels(shares, d, u)
+    config = DiagnosticsConfig.model_validate(levels)  # ranges and order hold
+    assert config.collapse_full_diversity <= config.collapse_partial_diversity
+    assert u <= levels["collapse_partial_dup_rate"] <= levels["collapse_full_dup_rate"] <= 1.0
+    stored = CalibratedLevels(rule="healthy-baseline-v1", variants=["baseline"], runs=1, evaluations=1,
+                              lowest_diversity=d, highest_dup_rate=u, shares=shares, levels=levels)
+    assert CalibratedLevels.model_validate_json(stored.model_dump_json()) == stored
+
+
+def test_a_generator_that_reads_like_real_data_keeps_the_configured_levels() -> None:
+    assert rule_levels(SHARES, 1.0, 0.0) == SHARES
+
+
+def _run_dir(root: Path, name: str, log: pd.DataFrame) -> str:
+    run = root / "runs" / name
+    run.mkdir(parents=True)
+    log.to_parquet(run / METRICS_FILE)
+    (run / CONFIG_YAML).write_text(yaml.safe_dump({"diagnostics": SHORT_RUN}))
+    return f"runs/{name}"
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> tuple[pd.DataFrame, Path, dict[str, pd.DataFrame]]:
+    """Stacked-digits 300-step runs (tests/yourgan/short_logs): healthy baselines whose samples hold some
+    duplicates on this data (eval_dup_rate 0.35 at every evaluation, above the default partial level 0.3),
+    and no-batchnorm runs (duplicate rate 0.72-1.0)."""
+    logs, rows = {}, []
+    for variant, source in (("baseline", "stacked-digits-baseline"), ("no-batchnorm", "stacked-digits-no-batchnorm")):
+        for seed in (0, 1, 2):
+            log = pd.read_parquet(SHORT_LOGS / f"{source}-s{seed}.parquet")
+            if variant == "baseline":
+                log["eval_dup_rate"] = np.where(log["eval_dup_rate"].notna(), 0.35, np.nan)
+            name = f"{variant}-s{seed}"
+            logs[name] = log
+            rows.append({"variant": variant, "seed": seed, "status": "completed", "event_kinds": "",
+                         "run_dir": _run_dir(tmp_path, name, log)})
+    return pd.DataFrame(rows), tmp_path, logs
+
+
+def test_calibrated_levels_are_the_rule_on_the_healthy_logs(sweep) -> None:
+    results, root, logs = sweep
+    levels, line = calibrate(results, root, ["baseline"], DiagnosticsConfig.model_validate(SHORT_RUN))
+    assert levels is not None
+    expected = numpy_levels([logs[f"baseline-s{s}"] for s in (0, 1, 2)], SHARES)
+    assert levels.levels.keys() == expected.keys()
+    np.testing.assert_allclose([levels.levels[k] for k in expected], list(expected.values()), rtol=1e-12)
+    assert (levels.runs, levels.evaluations, levels.highest_dup_rate) == (3, 9, 0.35)
+    assert "3 run(s) of baseline" in line and "highest dup rate 0.35" in line
+
+
+def test_the_detectors_read_the_calibrated_levels(sweep) -> None:
+    results, root, _ = sweep
+    levels, _ = calibrate(results, root, ["baseline"], DiagnosticsConfig.model_validate(SHORT_RUN))
+    assert levels is not None
+    at_defaults = [{str(e.kind) for e in diagnose_path(root / d)} for d in results["run_dir"]]
+    # at the default partial level 0.3 two of the healthy baselines (seeds 0, 1) read as collapsed
+    assert sum("mode_collapse" in kinds for kinds in at_defaults[:3]) == 2
+    assert all("mode_collapse" in kinds for kinds in at_defaults[3:])
+    kinds = dict(zip(results["variant"] + results["seed"].astype(str),
+                     rediagnose(results, root, levels)["event_kinds"], strict=True))
+    assert kinds == {"baseline0": "", "baseline1": "", "baseline2": "", "no-batchnorm0": "mode_collapse",
+                     "no-batchnorm1": "mode_collapse", "no-batchnorm2": "mode_collapse"}
+
+
+def test_no_eval_readings_means_no_calibration(sweep) -> None:
+    results, root, logs = sweep
+    for name, log in logs.items():
+        log.drop(columns=["eval_diversity", "eval_dup_rate"]).to_parquet(root / "runs" / name / METRICS_FILE)
+    levels, line = calibrate(results, root, ["baseline"], DEFAULTS)
+    assert levels is None and "no eval_diversity or eval_dup_rate reading in the 3 finished run(s)" in line
+
+
+# the baseline file ---------------------------------------------------------------------------------------------
+
+
+def _format_2(check_file: Path) -> dict[str, Any]:
+    base = good_baseline(check_file)
+    d, u = 0.2, 0.1
+    base.update(format=2, levels_note=None, levels={
+        "rule": "healthy-baseline-v1", "variants": ["baseline"], "runs": 2, "evaluations": 4,
+        "lowest_diversity": d, "highest_dup_rate": u, "shares": SHARES, "levels": rule_levels(SHARES, d, u)})
+    return base
+
+
+def test_a_format_1_baseline_still_loads_and_says_it_uses_the_configured_levels(tmp_path: Path,
+                                                                                no_training: dict) -> None:
+    code, out, err = run_gate(tmp_path, good_baseline(write(tmp_path / "c.yaml", GATED)))
+    assert (code, err) == (0, "")
+    assert ("Collapse levels: the runs' configured diagnostics levels (the baseline is format 1, which holds no "
+            "calibrated levels; refresh it with --update-baseline)") in out
+
+
+def test_the_shipped_format_1_example_validates() -> None:
+    from ganlab.check.baseline import Baseline
+
+    shipped = json.loads((Path(__file__).parents[2] / "ablations" / "ci-baseline.json").read_text())
+    assert shipped["format"] == 1 and Baseline.model_validate(shipped).levels is None
+
+
+def _nan(base: dict) -> str:
+    return json.dumps(base).replace('"collapse_partial_diversity": 0.1,', '"collapse_partial_diversity": NaN,')
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    (_nan, "levels.levels.collapse_partial_diversity"),
+    (lambda b: json.dumps(b).replace('"lowest_diversity": 0.2', '"lowest_diversity": Infinity'), "finite number"),
+    (lambda b: b["levels"]["levels"].update(collapse_partial_dup_rate=0.2), "not what rule healthy-baseline-v1"),
+    (lambda b: b["levels"]["levels"].pop("collapse_full_dup_rate"), "levels must hold exactly"),
+    (lambda b: b["levels"]["shares"].update(collapse_full_diversity=0.9), "not what rule"),
+    (lambda b: b["levels"].update(highest_dup_rate=1.5), "levels.highest_dup_rate"),
+    (lambda b: b["levels"].update(lowest_diversity=None, highest_dup_rate=None), "no reading"),
+    (lambda b: b["levels"].update(rule="mine"), "levels.rule"),
+    (lambda b: b["levels"]["levels"].update(collapse_full_diversity=True), "levels.levels.collapse_full_diversity"),
+    (lambda b: b.update(levels=None), "either levels or a levels_note"),
+    (lambda b: b.update(format=1), "format 1 holds no levels"),
+])
+def test_a_corrupt_level_fails_closed_in_one_line(tmp_path: Path, no_training: dict, edit: Any, needle: str) -> None:
+    base = _format_2(write(tmp_path / "c.yaml", GATED))
+    edited = copy.deepcopy(base)
+    text = edit(edited)
+    line = assert_one_line_error(run_gate(tmp_path, text if isinstance(text, str) else edited), "c-baseline.json",
+                                 needle)
+    assert "--update-baseline" in line
+    assert no_training["calls"] == 0
+
+
+def test_shares_out_of_order_fail_as_a_diagnostics_setting(tmp_path: Path, no_training: dict) -> None:
+    base = _format_2(write(tmp_path / "c.yaml", GATED))
+    shares = dict(SHARES, collapse_full_diversity=0.9)  # above the partial level
+    base["levels"].update(shares=shares, levels=rule_levels(shares, 0.2, 0.1))
+    assert_one_line_error(run_gate(tmp_path, base), "c-baseline.json",
+                          "collapse_full_diversity must not exceed diagnostics.collapse_partial_diversity")
