@@ -32,6 +32,7 @@ from ganlab.errors import ConfigError, GanlabError
 from ganlab.io import atomic_write_text
 from ganlab.lock import held
 from ganlab.monitor.data import real_dataset
+from ganlab.monitor.generator import data_section
 from ganlab.sampling import non_finite_samples, real_generator
 from ganlab.schema import (
     CHEAP_KEYS,
@@ -85,6 +86,7 @@ class Monitor:
         self.config: DiagnosticsConfig = diagnostics_settings(diagnostics, origin="Monitor diagnostics")
         self.run_dir = Path(run_dir)
         self.dataset = real_dataset(data, resolution, labels=labels)
+        self._data_section = data_section(data, self.dataset, data_range)
         self.outputs, self.data_range, self.seed = outputs, data_range, seed
         self.log_every, self.write_every, self.steps_total = log_every, write_every, steps_total
         self.rows: list[dict[str, float]] = []
@@ -188,10 +190,22 @@ class Monitor:
         return self._detector.events()
 
     # --- the end -------------------------------------------------------------------------------------
-    def close(self) -> RunRecord:
-        """Write ``metrics.parquet``, ``events.json`` and the final ``run.json``; release the run directory."""
+    def close(self, G: nn.Module | None = None, generator: str | Mapping[str, Any] | None = None,
+              nz: int | None = None) -> RunRecord:
+        """Write ``metrics.parquet``, ``events.json`` and the final ``run.json``; release the run directory.
+
+        With ``G`` and ``generator`` (how to rebuild G, as ``model.generator`` in a ganlab config:
+        ``"pkg.module:factory"`` or ``{"_target_": "pkg.module.Class", **kwargs}``; ``nz`` z's size when
+        the generator takes no ``nz`` keyword) it also writes ``checkpoint.pt`` and a ``config.yaml`` that
+        rebuild G, and ``final_metrics`` computed as ``ganlab train`` computes them, so ``ganlab score
+        RUN_DIR`` scores this G. A G that config would not rebuild is a ``ConfigError`` and the monitor
+        stays open (call ``close()`` again).
+        """
         if self._closed:
             return self.record
+        final = None
+        if G is not None or generator is not None:
+            final = self._write_generator(G, generator, nz)
         try:
             log = write_log(self.run_dir / METRICS_FILE, self.rows)
             context = ({"non_finite_tensor": self.non_finite_tensor, "non_finite_step": self.step_done}
@@ -203,7 +217,7 @@ class Monitor:
                 "steps_done": self.step_done, "steps_total": self.steps_total or self.step_done,
                 "wall_time_s": self._clock(), "non_finite_tensor": self.non_finite_tensor,
                 "events": [EventSummary(kind=e.kind, step=e.step, severity=e.severity) for e in events],
-                "finished_at": timestamp()})
+                "final_metrics": final, "finished_at": timestamp()})
             write_run(self.run_dir, self.record)
         finally:
             self._closed = True
@@ -265,6 +279,16 @@ class Monitor:
 
     def _clock(self) -> float:
         return time.perf_counter() - self._t0
+
+    def _write_generator(self, G: nn.Module | None, generator: str | Mapping[str, Any] | None,
+                         nz: int | None) -> dict | None:
+        from ganlab.monitor.generator import generator_config, write_generator
+
+        if G is None or generator is None:
+            raise ConfigError("Monitor.close: pass both G= (the trained generator) and generator= (how to rebuild "
+                              "it: 'pkg.module:factory' or {'_target_': 'pkg.module.Class', **kwargs})")
+        config = generator_config(generator, nz, self.seed, self._data_section, self.config)
+        return write_generator(self.run_dir, G, config, self.dataset)
 
     def _write_settings(self) -> None:
         """config.yaml: the diagnostics section (what ``ganlab diagnose`` reads back) and where the data came from."""
