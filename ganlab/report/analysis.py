@@ -28,6 +28,7 @@ from ganlab.stats.verdict import EQUIVALENT, INCONCLUSIVE, Verdict, decide
 ANY = "any"
 BASELINE, NO_BASELINE = "baseline", "no baseline"
 BETTER, WORSE = "better", "worse"
+UNBOUNDED = (-math.inf, math.inf)
 __all__ = ["ANY", "BASELINE", "BETTER", "EQUIVALENT", "INCONCLUSIVE", "NO_BASELINE", "WORSE", "analyze", "plan_of"]
 
 
@@ -37,6 +38,14 @@ def directions() -> dict[str, bool]:
     from ganlab.schema.log import HIGHER_IS_BETTER
 
     return dict(HIGHER_IS_BETTER)
+
+
+@cache
+def ranges() -> dict[str, tuple[float, float]]:
+    """metric -> the range its mean can take (``ganlab.schema.METRIC_RANGE``), where bounded."""
+    from ganlab.schema.log import METRIC_RANGE
+
+    return dict(METRIC_RANGE)
 
 
 @dataclass
@@ -54,7 +63,7 @@ class Rate:
 @dataclass
 class MetricSummary:
     mean: float
-    lo: float  # 95% Student t interval of the mean across seeds
+    lo: float  # 95% Student t interval of the mean across seeds, cut to the metric's range
     hi: float
     n: int
 
@@ -200,7 +209,8 @@ def _summarize(variant: str, runs: pd.DataFrame, kinds: list[str], metrics: list
         k = int(_failed(done, kind).sum())
         rates[kind] = Rate(k, n, *basic.proportion_ci(k, n))
         warnings[kind] = int((done["warned_any"] if kind == ANY else done[f"warn_{kind}"].notna()).sum())
-    summaries = {m: MetricSummary(*basic.t_mean_ci(done[f"metric_{m}"]), int(done[f"metric_{m}"].notna().sum()))
+    summaries = {m: MetricSummary(*basic.t_mean_ci(done[f"metric_{m}"], bounds=ranges().get(m, UNBOUNDED)),
+                                  int(done[f"metric_{m}"].notna().sum()))
                  for m in metrics}
     return VariantSummary(variant, len(runs), n, int((~runs["finished"] & (runs["status"] != "error")).sum()),
                           int((runs["status"] == "error").sum()), rates, warnings,

@@ -6,6 +6,7 @@ The trainer writes these columns and the detectors read them; the final-metric k
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +56,15 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "modes_raw": True,  # plain count (hit once), kept to show what the confusion correction removed
     "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
     "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
+}
+
+# The range each metric (so its mean across seeds) can take, where it is bounded: the report cuts a mean's
+# interval to it. Unlisted metrics (kid, whose unbiased estimate can be negative) are unbounded.
+_COUNT, _SHARE = (0.0, math.inf), (0.0, 1.0)
+METRIC_RANGE: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(("n_samples", "modes", "modes_total", "modes_raw", "modes_expected"), _COUNT),
+    **dict.fromkeys(("kl", "frechet", "fid_inception", "density", "diversity", "mode_coverage"), _COUNT),
+    **dict.fromkeys(("precision", "recall", "coverage", "dup_rate", "ambiguous_rate"), _SHARE),
 }
 
 

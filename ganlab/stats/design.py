@@ -4,12 +4,13 @@ With exact tests a design has a floor: the smallest p its most extreme outcome g
 corrected over the family (variants x primary endpoints), is not below alpha, no outcome at all can give
 ``better`` or ``worse``, and the sweep would spend its compute on "inconclusive".
 
-Above ``EXACT_MAX_RUNS`` runs in a comparison the exact floors cost too much (Mann-Whitney's exact null is a
+Above ``EXACT_MAX_RUNS`` runs in a comparison the exact nulls cost too much (Mann-Whitney's exact null is a
 table of (arm size) x (rank-sum) cells: 29.8 GiB at 1000 vs 1000 seeds, minutes at 200 vs 200), so the
-floors are found without them (``approximate_floor``): Mann-Whitney's is 2 / C(n1 + n2, n1) in closed form
-(still exact), Fisher's stays exact, and log-rank's, where its null is not enumerated, is the smallest p of
-the Monte Carlo null the analysis runs (or the normal approximation's, if larger), and the design says so.
-Below the limit nothing changes.
+analysis draws them by Monte Carlo (``ganlab.stats.exact``) and the floors are found without building them
+(``approximate_floor``): Fisher's stays exact; Mann-Whitney's is the smallest p of its drawn null,
+1 / (1 + resamples) (the exact 2 / C(n1 + n2, n1) is far below it); log-rank's, where its null is not
+enumerated, is the smallest p of its drawn null or the normal approximation's, if larger. The design says
+which floors are approximate. Below the limit nothing changes.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from ganlab.stats.multiplicity import best_adjusted
 from ganlab.stats.plan import AnalysisPlan
 
 _MAX_SEARCH = 60
-# Runs in one comparison (variant + baseline seeds) up to which floors are exact. The main job (4 vs 11) and
-# every realistic GAN sweep sit far below; 50 vs 50 takes well under a second.
-EXACT_MAX_RUNS = 100
+EXACT_MAX_RUNS = exact.EXACT_MAX_RUNS  # runs in one comparison up to which every floor is exact
 APPROXIMATION = "normal approximation"
 
 
@@ -40,7 +39,7 @@ class EndpointDesign:
     floor: float  # smallest raw two-sided p
     best_adjusted: float  # smallest p after the correction over the family
     reachable: bool
-    approximate: bool = False  # floor from the normal approximation (arms above EXACT_MAX_RUNS runs)
+    approximate: bool = False  # floor of a drawn (Monte Carlo) null (arms above EXACT_MAX_RUNS runs)
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,10 @@ class Design:
                f"{self.n_comparisons} primary comparisons, alpha {self.alpha:g}"]
         for e in self.endpoints:
             mc = _mc_floor()
+            which = (f"the larger of the {APPROXIMATION} and the smallest p of its Monte Carlo null"
+                     if e.test == "logrank" else "the smallest p of its Monte Carlo null")
             how = (f" (approximate: {self.seeds + self.baseline_seeds} runs are above the exact limit of "
-                   f"{EXACT_MAX_RUNS}; the larger of the {APPROXIMATION} and the smallest p of its Monte Carlo "
-                   f"null of {exact.MC_RESAMPLES:,} resamples, {mc:.2g} +- "
+                   f"{EXACT_MAX_RUNS}; {which} of {exact.MC_RESAMPLES:,} resamples, {mc:.2g} +- "
                    f"{math.sqrt(mc * (1 - mc) / exact.MC_RESAMPLES):.1g})" if e.approximate else "")
             adjusted = _p(e.best_adjusted).removeprefix("= ")
             out.append(f"  {e.endpoint}: {e.test} can reach p {_p(e.floor)} at best{how}, {adjusted} "
@@ -90,8 +90,9 @@ def is_large(n: int, nb: int) -> bool:
 
 
 def is_approximate(test: str, n: int, nb: int) -> bool:
-    """Whether ``test``'s floor at ``n`` vs ``nb`` seeds is approximate (only log-rank's, past both limits)."""
-    return test == "logrank" and is_large(n, nb) and math.comb(n + nb, n) > exact.ENUMERATE_LIMIT
+    """Whether ``test``'s floor at ``n`` vs ``nb`` seeds is that of a drawn null (log-rank's and Mann-Whitney's,
+    past both limits; Fisher's is always exact)."""
+    return test != "fisher" and is_large(n, nb) and math.comb(n + nb, n) > exact.ENUMERATE_LIMIT
 
 
 def logrank_normal_floor(n1: int, n2: int) -> float:
@@ -110,15 +111,17 @@ def _mc_floor() -> float:
 def approximate_floor(test: str, n1: int, n2: int) -> float:
     """The floor of ``test`` at ``n1`` vs ``n2`` seeds without building its exact null (for large arms).
 
-    Mann-Whitney: with no ties only the two complete separations are that extreme, so 2 / C(n1 + n2, n1),
-    exactly. Fisher: exact (cheap at any size). Log-rank: exact where its null is enumerated (at most
-    ``exact.ENUMERATE_LIMIT`` splits, cheap); beyond, the analysis runs a Monte Carlo null, whose p is never
-    below 1 / (1 + resamples), or the normal approximation's where that is larger.
+    Mann-Whitney: with no ties only the two complete separations are that extreme, so 2 / C(n1 + n2, n1)
+    exactly where its null is counted; where it is drawn, its p is never below 1 / (1 + resamples). Fisher:
+    exact (cheap at any size). Log-rank: exact where its null is enumerated (at most ``exact.ENUMERATE_LIMIT``
+    splits, cheap); beyond, the analysis runs a Monte Carlo null, whose p is never below 1 / (1 + resamples),
+    or the normal approximation's where that is larger.
     """
     if n1 <= 0 or n2 <= 0:
         return 1.0
     if test == "mannwhitney":
-        return min(1.0, float(Fraction(2, math.comb(n1 + n2, n1))))
+        closed = min(1.0, float(Fraction(2, math.comb(n1 + n2, n1))))
+        return max(_mc_floor(), closed) if exact.mannwhitney_is_drawn(n1, n2) else closed
     if test == "logrank" and math.comb(n1 + n2, n1) > exact.ENUMERATE_LIMIT:
         return max(_mc_floor(), logrank_normal_floor(n1, n2))
     return exact.floor(test, n1, n2)

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from ganlab.stats.basic import LEVEL, finite, km_curve, proportion_ci, z_two_sided
-from ganlab.stats.exact import u_null_pmf
+from ganlab.stats.exact import EXACT_MAX_RUNS, u_null_pmf
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,34 @@ def hodges_lehmann(x: ArrayLike, y: ArrayLike, level: float = LEVEL, kind: str =
 
     k - 1 is the largest u with P(U <= u) <= (1 - level) / 2 under the exact null of U (no ties), so the
     interval covers at least ``level`` for any continuous shift model. Too few runs for that (3 vs 3 at
-    95%) give an unbounded interval (-inf, inf).
+    95%) give an unbounded interval (-inf, inf). Above ``EXACT_MAX_RUNS`` runs the exact table of U (its
+    cells grow as the fourth power of the runs) gives way to U's normal approximation with a continuity
+    correction, P(U <= u) ~ Phi((u + 1/2 - mn/2) / sqrt(mn (m + n + 1) / 12)), which at that size picks the
+    same k or one beside it (tests/stats/test_effects.py).
     """
     a, b = finite(x), finite(y)
     if len(a) == 0 or len(b) == 0:
         return Effect(kind, math.nan, math.nan, math.nan, level)
     d = np.sort(np.subtract.outer(a, b).ravel())
-    cdf = np.cumsum(u_null_pmf(len(a), len(b)))
-    k = int(np.sum(cdf <= (1 - level) / 2 + 1e-12))  # = (largest u with cdf <= a/2) + 1
+    k = _hl_rank(len(a), len(b), level)
     lo, hi = (float(d[k - 1]), float(d[len(d) - k])) if k >= 1 else (-math.inf, math.inf)
     return Effect(kind, float(np.median(d)), lo, hi, level)
+
+
+def _hl_rank(m: int, n: int, level: float) -> int:
+    """k of the Hodges-Lehmann interval [D_(k), D_(mn + 1 - k)]: (largest u with P(U <= u) <= (1 - level) / 2)
+    + 1, from U's exact null, or its normal approximation above ``EXACT_MAX_RUNS`` runs."""
+    if m + n <= EXACT_MAX_RUNS:
+        cdf = np.cumsum(u_null_pmf(m, n))
+        return int(np.sum(cdf <= (1 - level) / 2 + 1e-12))
+    return hl_rank_normal(m, n, level)
+
+
+def hl_rank_normal(m: int, n: int, level: float) -> int:
+    """``_hl_rank`` from U's normal approximation: the largest u with Phi((u + 1/2 - mn/2) / sd) <= (1 - level)
+    / 2, sd^2 = mn (m + n + 1) / 12, plus 1 (0: the interval is unbounded)."""
+    sd = math.sqrt(m * n * (m + n + 1) / 12)
+    return max(0, math.floor(m * n / 2 - z_two_sided(level) * sd - 0.5) + 1)
 
 
 def ratio(x: ArrayLike, y: ArrayLike, level: float = LEVEL) -> Effect:

@@ -6,8 +6,9 @@ that is not decided, would decide it.
   test until the result is no longer significant. The index is the number of turned runs.
 - Final metrics (exact Mann-Whitney): the fewest swaps of a variant run's value with a baseline run's value
   that are neighbours in the pooled ranking (no other value strictly between them) after which the result is
-  no longer significant in the same direction. Without ties each swap moves U by exactly 1; with ties the
-  search runs over how many of each tied value each arm holds (breadth first, so the count is the minimum).
+  no longer significant in the same direction. Without ties each swap moves U by exactly 1, so the count is
+  U's distance to the nearest U that undoes it; with ties the search runs over how many of each tied value
+  each arm holds (breadth first, so the count is the minimum).
 
 "Significant" is whatever the caller's decision rule says for a new raw p: the report passes the verdict's own
 rule (the raw p replaced in the family of variants x primary endpoints, corrected the same way, compared with
@@ -18,7 +19,9 @@ which it is significant in either direction, with the same moves (a run's failed
 either arm, as in the reverse fragility index of Khan et al. 2020; or neighbour swaps). A rerun on another CPU
 moves seeds' outcomes as new seeds would, so an undecided result one or two changes from a decision can come out
 decided there. Searched up to ``DECIDE_LIMIT`` changes; ``inf`` beyond that, NaN when already significant
-or when the swap search outgrows its memory bound before it can say.
+or when the swap search outgrows its memory bound before it can say (either way round: a fragility search
+that outgrows it is NaN too; the main job's 6 vs 11 seeds have at most C(17, 6) = 12,376 arrangements, so
+it never does there).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from ganlab.stats.basic import finite, fisher_p
-from ganlab.stats.exact import _rank_null
+from ganlab.stats.exact import rank_null
 from ganlab.stats.multiplicity import Correction, adjust
 
 Significant = Callable[[float], bool]  # raw p -> is the comparison still significant?
@@ -89,10 +92,10 @@ def rank_swap_fragility(x: ArrayLike, y: ArrayLike, significant: Significant) ->
     ranks = _Ranks.of(x, y)
     if ranks is None:
         return math.nan
-    side = ranks.side(ranks.start)
-    if side == 0 or not ranks.holds(ranks.start, side, significant):
+    side = ranks.side(ranks.start_sum)
+    if side == 0 or not ranks.holds(ranks.start_sum, side, significant):
         return math.nan
-    found = ranks.search(lambda state: not ranks.holds(state, side, significant), math.inf, max_states=None)
+    found = ranks.search(lambda total: not ranks.holds(total, side, significant), math.inf)
     return math.nan if math.isinf(found) else found
 
 
@@ -104,50 +107,48 @@ def rank_swaps_to_decide(x: ArrayLike, y: ArrayLike, significant: Significant) -
     if ranks is None:
         return math.nan
 
-    def decided(state: tuple[int, ...]) -> bool:
-        side = ranks.side(state)
-        return side != 0 and ranks.holds(state, side, significant)
+    def decided(total: int) -> bool:
+        side = ranks.side(total)
+        return side != 0 and ranks.holds(total, side, significant)
 
-    if decided(ranks.start):
+    if decided(ranks.start_sum):
         return math.nan
-    return ranks.search(decided, DECIDE_LIMIT, max_states=_MAX_STATES)
+    return ranks.search(decided, DECIDE_LIMIT)
 
 
 class _Ranks:
-    """The pooled ranking of two arms as states: how many of arm 1's runs sit at each distinct value."""
+    """The pooled ranking of two arms as states: how many of arm 1's runs sit at each distinct value. A state's
+    doubled rank sum travels with it (a swap changes it by the gap between two groups' mid-ranks)."""
 
     def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
         pooled = np.r_[a, b]
         values, self.ties = np.unique(pooled, return_counts=True)
         doubled = np.rint(2 * rankdata(values.repeat(self.ties))).astype(int)
         self.group_rank = [int(doubled[i]) for i in np.cumsum(self.ties) - 1]  # a tie shares its mid-rank
-        self.pmf = _rank_null(tuple(sorted(doubled.tolist())), len(a))
-        self.centre = len(a) * (len(pooled) + 1)  # E of arm 1's doubled rank sum
-        self.deviations = np.abs(np.arange(len(self.pmf)) - self.centre)
+        self.null = rank_null(tuple(sorted(doubled.tolist())), len(a))
         self.start = tuple(int(np.sum(a == v)) for v in values)
+        self.start_sum = sum(c * r for c, r in zip(self.start, self.group_rank, strict=True))
 
     @classmethod
     def of(cls, x: ArrayLike, y: ArrayLike) -> _Ranks | None:
         a, b = finite(x), finite(y)
         return cls(a, b) if len(a) and len(b) else None
 
-    def _sum(self, held: tuple[int, ...]) -> int:
-        return sum(c * r for c, r in zip(held, self.group_rank, strict=True))
+    def side(self, total: int) -> int:
+        return int(np.sign(total - self.null.centre))
 
-    def side(self, held: tuple[int, ...]) -> int:
-        return int(np.sign(self._sum(held) - self.centre))
+    def holds(self, total: int, side: int, significant: Significant) -> bool:
+        return self.side(total) == side and significant(self.null.p(total)[0])
 
-    def holds(self, held: tuple[int, ...], side: int, significant: Significant) -> bool:
-        s = self._sum(held)
-        p = float(self.pmf[self.deviations >= abs(s - self.centre)].sum())
-        return int(np.sign(s - self.centre)) == side and significant(min(1.0, p))
-
-    def search(self, stop: Callable[[tuple[int, ...]], bool], limit: float, max_states: int | None) -> float:
-        """Breadth first from ``start`` (so the count is the minimum): depth of the first state where ``stop``
-        holds; inf when none within ``limit`` swaps; NaN when ``max_states`` states were seen first."""
-        seen, queue = {self.start}, deque([(self.start, 0)])
+    def search(self, stop: Callable[[int], bool], limit: float) -> float:
+        """Breadth first from ``start`` (so the count is the minimum): depth of the first state whose rank sum
+        satisfies ``stop``; inf when none within ``limit`` swaps; NaN when ``_MAX_STATES`` states were seen
+        first."""
+        if all(t == 1 for t in self.ties):
+            return self._walk(stop, limit)
+        seen, queue = {self.start}, deque([(self.start, self.start_sum, 0)])
         while queue:
-            held, depth = queue.popleft()
+            held, total, depth = queue.popleft()
             if depth >= limit:
                 continue
             for j in range(len(held) - 1):
@@ -160,10 +161,25 @@ class _Ranks:
                     state = tuple(nxt)
                     if state in seen:
                         continue
-                    if stop(state):
+                    moved = total + self.group_rank[dst] - self.group_rank[src]
+                    if stop(moved):
                         return float(depth + 1)
                     seen.add(state)
-                    if max_states is not None and len(seen) > max_states:
+                    if len(seen) > _MAX_STATES:
                         return math.nan
-                    queue.append((state, depth + 1))
+                    queue.append((state, moved, depth + 1))
+        return math.inf
+
+    def _walk(self, stop: Callable[[int], bool], limit: float) -> float:
+        """``search`` without ties: every neighbour swap moves U by exactly 1 (the doubled rank sum by 2), and
+        from any arrangement U can move by 1 either way until its end (some run of one arm sits just above a
+        run of the other), so the fewest swaps to a rank sum is how many unit steps away it is."""
+        n1 = sum(self.start)
+        low = n1 * (n1 + 1)  # doubled rank sum with arm 1 at the bottom (U = 0)
+        high = low + 2 * n1 * (len(self.start) - n1)  # U = n1 n2
+        steps = 1
+        while steps <= limit and (self.start_sum - 2 * steps >= low or self.start_sum + 2 * steps <= high):
+            if any(low <= t <= high and stop(t) for t in (self.start_sum - 2 * steps, self.start_sum + 2 * steps)):
+                return float(steps)
+            steps += 1
         return math.inf

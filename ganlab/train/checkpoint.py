@@ -2,9 +2,10 @@
 
 ``torch.load(weights_only=True)`` only promises tensors and plain containers; a file of the right keys can
 still hold a tensor where G's state dict belongs, an optimizer state of the wrong shapes (Adam would fail
-mid-training, not at load), an RNG state of the wrong size, rows that are a string, or a step of -5 or
-10**12 (the loop would train 1,505 steps, or none and call the run completed). Each of these is the one-line
-"unreadable checkpoint ... --fresh" error naming the file and the entry.
+mid-training, not at load) or one that covers only some parameters or other step counts (Adam would restart
+their moments from zero, silently training another run), an RNG state of the wrong size, rows that are a
+string, or a step of -5 or 10**12 (the loop would train 1,505 steps, or none and call the run completed).
+Each of these is the one-line "unreadable checkpoint ... --fresh" error naming the file and the entry.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def _step_problem(step: object, steps: int) -> str | None:
     return None
 
 
-def _optimizer_problem(entry: object, optimizer: torch.optim.Optimizer) -> str | None:
-    """Why ``entry`` is not a state dict of ``optimizer`` (Adam over the same parameters); None when it is."""
+def _optimizer_problem(entry: object, optimizer: torch.optim.Optimizer, updates: int) -> str | None:
+    """Why ``entry`` is not a state dict of ``optimizer`` (Adam over the same parameters) after ``updates``
+    optimizer steps; None when it is. The trainer steps every parameter at every update, so each one that
+    requires a gradient has a state whose count is ``updates`` (none at 0)."""
     if not isinstance(entry, Mapping) or set(entry) != {"state", "param_groups"}:
         return "not an optimizer state dict (keys state and param_groups)"
     reference = optimizer.state_dict()
@@ -70,11 +73,17 @@ def _optimizer_problem(entry: object, optimizer: torch.optim.Optimizer) -> str |
         count = count.item() if isinstance(count, Tensor) and count.numel() == 1 else count
         if not _is_number(count) or not math.isfinite(count) or count < 0:
             return f"state[{index}].step is not a count"
+        if count != updates:
+            return f"state[{index}].step is {count:g}, not the {updates} updates of the checkpoint's step"
         param = shapes[index]
         for name in moments:
             value = slots[name]
             if not isinstance(value, Tensor) or value.shape != param.shape or not value.is_floating_point():
                 return f"state[{index}].{name} is not a float tensor of shape {tuple(param.shape)}"
+    trained = [i for i, param in shapes.items() if param.requires_grad]  # a frozen one never has a state
+    if updates and any(i not in state for i in trained):
+        return (f"state covers {sum(i in state for i in trained)} of {len(trained)} trained parameters (the "
+                f"rest would restart from zero)")
     return None
 
 
@@ -114,12 +123,14 @@ def _rows_problem(rows: object, step: int) -> str | None:
 def check_resumable(state: Mapping[str, Any], trainer: Trainer, path: str | Path) -> None:
     """Raise the one-line unreadable-checkpoint ``DataError`` unless ``state`` (every ``CHECKPOINT_KEYS``
     entry) fits ``trainer``: its models, optimizers, RNGs, ``train.steps``, a log and a clock."""
+    step = state["step"]
+    updates = step if _is_int(step) and step >= 0 else 0  # a bad step is refused first, below
     problems = {
         "step": lambda: _step_problem(state["step"], trainer.config.train.steps),
         "generator": lambda: module_state_problem(state["generator"], trainer.G),
         "discriminator": lambda: module_state_problem(state["discriminator"], trainer.D),
-        "opt_g": lambda: _optimizer_problem(state["opt_g"], trainer.opt_g),
-        "opt_d": lambda: _optimizer_problem(state["opt_d"], trainer.opt_d),
+        "opt_g": lambda: _optimizer_problem(state["opt_g"], trainer.opt_g, updates),
+        "opt_d": lambda: _optimizer_problem(state["opt_d"], trainer.opt_d, updates * trainer.config.train.n_critic),
         "rng": lambda: _rng_problem(state["rng"], trainer),
         "rows": lambda: _rows_problem(state["rows"], state["step"]),
         "time_s": lambda: None if _is_number(state["time_s"]) and 0 <= state["time_s"] < math.inf

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -118,6 +119,61 @@ def test_fuzz_run_config(content: str | bytes) -> None:
 def test_fuzz_sweep_file(content: str | bytes) -> None:
     with _file(content) as path, estimate_timings_stubbed():
         _check_cli("sweep", path, "--dry-run", "--out", path.parent / "out")
+
+
+# A grid of real keys with values that are mostly valid (so cells expand, get names and reach the printed
+# plan), some hostile (control characters in a path, huge or non-finite numbers, wrong types), and now and
+# then a hostile key or a value that is not a list.
+PATHS = st.sampled_from(["/no/such/dir", "data", "../up", "a b", "\x1b]0;T\x07\x1b[2J", "\u202eevil", "x" * 300])
+# key -> (valid values, hostile values)
+GRID_AXES: dict[str, tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]] = {
+    "model.batchnorm": (st.sampled_from(["both", "generator", "discriminator", "none", "all_layers"]),
+                        st.sampled_from(["", "None", "both\n"])),
+    "model.d_activation": (st.sampled_from(["relu", "leaky_relu"]), st.sampled_from(["elu", "\x1b[31m"])),
+    "model.nz": (st.integers(1, 16), st.sampled_from([0, -1, 2**70, True, 8.5, "8"])),
+    "model.width": (st.sampled_from([8, 16, 32]), st.sampled_from([0, 7, 2**40, 1e400])),
+    "train.lr_d": (st.floats(1e-6, 1.0), st.sampled_from([0.0, -1.0, math.inf, math.nan, True, "1e-3"])),
+    "train.steps": (st.integers(1, 8), st.sampled_from([0, True, 10**30, 2.5])),
+    "train.batch_size": (st.sampled_from([4, 8, 16]), st.sampled_from([0, 1, -4])),
+    "data.dataset": (st.sampled_from(["gaussian-grid", "digits"]), st.sampled_from(["folder", "array", "nope"])),
+    "data.path": (PATHS, PATHS),
+    "seed": (st.integers(0, 3), st.integers(0, 3)),
+    "output.dir": (PATHS, PATHS),
+}
+
+
+@st.composite
+def grid_axis(draw: st.DrawFn) -> tuple[Any, Any]:
+    if draw(st.integers(0, 19)) == 0:
+        return draw(st.text(max_size=10) | HOSTILE_TEXT), draw(VALUES)
+    key = draw(st.sampled_from(sorted(GRID_AXES)))
+    valid, hostile = GRID_AXES[key]
+    value = st.integers(0, 19).flatmap(lambda k: valid if k > 1 else hostile if k else VALUES)
+    values = draw(st.lists(value, min_size=1, max_size=3))
+    return key, values if draw(st.integers(0, 29)) else values[0]
+
+
+@st.composite
+def gridded(draw: st.DrawFn) -> str:
+    """The sweep file with a ``grid:`` of random keys (mostly real ones) and random values."""
+    data = yaml.safe_load(SWEEP)
+    data["grid"] = dict(draw(st.lists(grid_axis(), min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        data.pop("variants")
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+@FUZZ
+@given(gridded())
+def test_fuzz_sweep_grid(content: str) -> None:
+    """A grid value is validated like any config value, and a grid that passes prints only printable text:
+    cell names are built from raw values (``data.path: ["\\e]0;T\\a"]`` once retitled the terminal)."""
+    with _file(content) as path, estimate_timings_stubbed():
+        code, out, err = cli("sweep", path, "--dry-run", "--out", path.parent / "out")
+        if code != 0:
+            assert_one_line_error((code, out, err))
+            return
+        assert all(line.isprintable() for line in out.splitlines()), out
 
 
 @FUZZ

@@ -182,3 +182,25 @@ def test_guideline_text_names_variants_numbers_and_confounds(new_sweep):
     assert "vs 0/3 for the baseline" in text[2] and "Verdict: inconclusive (underpowered)" in text[2]
     assert "It also changes model.d_activation" in text[2] and "It also changes model.batchnorm" in text[5]
     assert text[1].startswith("Not tested in this sweep")
+
+
+def test_a_mean_interval_is_cut_to_the_metrics_range(new_sweep):
+    """The main job's fc-hidden modes (5, 6, 7, 7, 8, 252) gave "47.5 [-57.6, 153]": a count's mean cannot be
+    negative. The interval is scipy's t interval intersected with the range in ``METRIC_RANGE``."""
+    from scipy import stats as sps
+
+    path = new_sweep(variants=TWO, seeds=6, fail={"baseline": 0.0, "no_batchnorm": 0.0})
+    runs = pd.read_parquet(path / "results.parquet")
+    mine = runs["variant"] == "no_batchnorm"
+    modes = np.array([5.0, 6.0, 7.0, 7.0, 8.0, 252.0])
+    shares = np.array([0.97, 0.99, 1.0, 1.0, 0.5, 0.999])
+    runs.loc[mine, "metric_modes"] = modes
+    runs.loc[mine, "metric_coverage"] = shares
+    runs.to_parquet(path / "results.parquet")
+    summary = analyze(load_sweep(path), "baseline").row("no_batchnorm").metrics
+    for values, key, (low, high) in ((modes, "modes", (0, np.inf)), (shares, "coverage", (0, 1))):
+        lo, hi = sps.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=sps.sem(values))
+        got = summary[key]
+        assert got.mean == pytest.approx(values.mean())
+        assert (got.lo, got.hi) == pytest.approx((max(lo, low), min(hi, high)))
+    assert summary["modes"].lo == 0 and summary["coverage"].hi == 1

@@ -277,7 +277,14 @@ def test_rank_swaps_to_decide_hand_computed():
 
 
 def test_a_swap_search_past_its_memory_bound_says_unknown_not_far():
-    # 10 vs 10 interleaved: C(20, 10) = 184,756 arrangements, more than the search may hold. At alpha 0.001
-    # the answer is not known when the bound is hit, so it is NaN, never "more than 10".
-    x, y = np.arange(0, 20, 2.0), np.arange(1, 20, 2.0)
+    # 12 values each held once by either arm (ties of two): 3^12-odd arrangements, more than the search may
+    # hold. At alpha 0.001 the answer is not known when the bound is hit, so it is NaN, never "more than 10".
+    x = y = np.arange(12.0)
     assert math.isnan(rank_swaps_to_decide(x, y, plain(0.001)))
+    # Without ties no search is needed (each swap moves U by one): 10 vs 10 interleaved (U = 45) is more than
+    # 10 swaps from p < 0.001, which is known, not guessed. By enumeration of all C(20, 10) splits: the nearest
+    # U ten swaps away, 35 (|U - 50| = 15), still has p >= 0.001.
+    x, y = np.arange(0, 20, 2.0), np.arange(1, 20, 2.0)
+    assert rank_swaps_to_decide(x, y, plain(0.001)) == math.inf
+    u = np.array([sum(c) - 45 for c in itertools.combinations(range(20), 10)])
+    assert np.mean(np.abs(u - 50) >= 15) >= 0.001
