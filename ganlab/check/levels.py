@@ -138,13 +138,17 @@ def describe(levels: CalibratedLevels) -> str:
 
 def rediagnose(results: pd.DataFrame, sweep_dir: Path, levels: CalibratedLevels) -> pd.DataFrame:
     """``results`` with each finished run's ``event_kinds`` from its log diagnosed at ``levels`` (the run's
-    own config.yaml for everything else, as ``ganlab diagnose`` reads it)."""
-    from ganlab.diagnostics.diagnose import diagnose_path
+    own config.yaml for everything else, as ``ganlab diagnose`` reads it). A run whose config switched its
+    diagnostics off (``diagnostics.enabled: false``) keeps the events it has (none), as it would uncalibrated."""
+    from ganlab.diagnostics.diagnose import diagnose_path, resolve
 
     out = results.copy()
     finished = out["status"].isin(FINISHED)
     kinds: list[Any] = []
-    for run_dir in finished_run_dirs(out, sweep_dir):
+    for run_dir, before in zip(finished_run_dirs(out, sweep_dir), out.loc[finished, "event_kinds"], strict=True):
+        if not resolve(run_dir)[1].enabled:
+            kinds.append(before)
+            continue
         events = diagnose_path(run_dir, overrides=levels.overrides())
         kinds.append(",".join(sorted({str(e.kind) for e in events})))
     out.loc[finished, "event_kinds"] = kinds

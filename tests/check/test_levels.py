@@ -118,6 +118,18 @@ def test_the_detectors_read_the_calibrated_levels(sweep) -> None:
                      "no-batchnorm1": "mode_collapse", "no-batchnorm2": "mode_collapse"}
 
 
+def test_a_run_with_its_diagnostics_off_keeps_its_events(sweep) -> None:
+    """enabled: false means no detector ran during training (events.json []); calibrated levels must not
+    switch the detectors on for it."""
+    results, root, _ = sweep
+    levels, _ = calibrate(results, root, ["baseline"], DiagnosticsConfig.model_validate(SHORT_RUN))
+    assert levels is not None
+    off = root / results["run_dir"].iloc[3]  # a no-batchnorm run: collapsed
+    (off / CONFIG_YAML).write_text(yaml.safe_dump({"diagnostics": {**SHORT_RUN, "enabled": False}}))
+    assert "mode_collapse" in {str(e.kind) for e in diagnose_path(off, overrides=levels.overrides())}
+    assert list(rediagnose(results, root, levels)["event_kinds"])[3:] == ["", "mode_collapse", "mode_collapse"]
+
+
 def test_no_eval_readings_means_no_calibration(sweep) -> None:
     results, root, logs = sweep
     for name, log in logs.items():
