@@ -35,6 +35,15 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _same(value: object, want: object) -> bool:
+    """``value == want`` for plain values of the same type; what cannot say so (a tensor, a tuple of empty
+    tensors) is not the same."""
+    try:
+        return type(value) is type(want) and bool(value == want)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+
+
 def _step_problem(step: object, steps: int) -> str | None:
     if not _is_int(step):
         return f"step is {step!r:.40}, not an integer"
@@ -59,7 +68,7 @@ def _optimizer_problem(entry: object, optimizer: torch.optim.Optimizer, updates:
         if not isinstance(group, Mapping) or group.get("params") != ref["params"]:
             return "param_groups do not name this model's parameters"
         for key in _ADAM_HYPER:
-            if key in group and group[key] != ref[key]:
+            if key in group and not _same(group[key], ref[key]):
                 return f"{key} = {group[key]!r:.40}, not the config's {ref[key]!r}"
         shapes.update(zip(ref["params"], params["params"], strict=True))
     state = entry["state"]

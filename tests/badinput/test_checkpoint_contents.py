@@ -57,6 +57,8 @@ TRAINER_CASES: dict[str, Edit] = {
     "opt_g of D's parameters": lambda s: s.__setitem__("opt_g", s["opt_d"]),
     "opt_g state of wrong shapes": _opt_state_shapes,
     "opt_d lr changed": lambda s: s["opt_d"]["param_groups"][0].__setitem__("lr", 0.5),
+    "opt_g betas empty tensors": lambda s: s["opt_g"]["param_groups"][0].__setitem__("betas", torch.zeros(0)),
+    "opt_g lr a tensor of two": lambda s: s["opt_g"]["param_groups"][0].__setitem__("lr", torch.zeros(2)),
     "opt_g state of one parameter dropped": lambda s: s["opt_g"]["state"].popitem(),
     "opt_d state emptied": lambda s: s["opt_d"]["state"].clear(),
     "opt_g state of another step count": lambda s: next(iter(s["opt_g"]["state"].values()))["step"].add_(1),
