@@ -173,3 +173,22 @@ def test_too_few_tiles_per_grid_is_one_line(tmp_path: Path) -> None:
     writer.close()
     with pytest.raises(DataError, match="6 tile"):
         grid_columns(tmp_path, SampleGrids(real_data()))
+
+
+def test_an_undecodable_image_and_colour_grids_for_grey_data_are_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    writer = tensorboard.SummaryWriter(str(tmp_path / "junk"))
+    image = Summary.Image(height=16, width=16, colorspace=3, encoded_image_string=b"not a png")
+    writer.file_writer.add_summary(Summary(value=[Summary.Value(tag="fake", image=image)]), 7)
+    writer.close()
+    code, line = cli(capsys, "diagnose", str(tmp_path / "junk"), "--data", "gaussian-grid", "--resolution", str(R),
+                     "--set", "diagnostics.detectors=[mode_collapse]")
+    assert code == 2 and "\n" not in line and "'fake' at step 7: cannot decode the image" in line
+    writer = tensorboard.SummaryWriter(str(tmp_path / "colour"))
+    writer.add_images("fake", torch.rand(16, 3, R, R), 1)
+    writer.close()
+    code, line = cli(capsys, "diagnose", str(tmp_path / "colour"), "--data", "gaussian-grid", "--resolution", str(R),
+                     "--set", "diagnostics.detectors=[mode_collapse]")
+    assert code == 2 and "\n" not in line and "colour images, but the real data has 1 channel" in line
