@@ -48,7 +48,7 @@ def _unfit_for_baseline(summary: dict[str, dict[str, Any]], settings: CheckSetti
 
 
 def _levels(results: pd.DataFrame, sweep_dir: Path, spec: CheckSpec, reference: dict[str, Any] | None,
-            update_baseline: bool) -> tuple[CalibratedLevels | None, str]:
+            update_baseline: bool, overrides: dict[str, Any]) -> tuple[CalibratedLevels | None, str]:
     """The collapse levels this check diagnoses with (None: the runs' own) and one line saying which and from
     where: measured now on ``must_be_stable``'s runs (``--update-baseline``), or read from the baseline."""
     if update_baseline:
@@ -68,7 +68,9 @@ def _levels(results: pd.DataFrame, sweep_dir: Path, spec: CheckSpec, reference: 
     if reference["levels"] is None:
         return None, f"the baseline holds no calibrated levels: {reference['levels_note']}"
     levels = CalibratedLevels.model_validate(reference["levels"])
-    return levels, f"{describe(levels)}, from the baseline"
+    replaced = [f"--set {k}" for k in overrides if str(k).removeprefix("diagnostics.") in levels.levels]
+    replacing = f"; they replace {', '.join(replaced)}" if replaced else ""
+    return levels, f"{describe(levels)}, from the baseline{replacing}"
 
 
 def run_check(check_file: str | Path, baseline: str | Path | None = None, *, update_baseline: bool = False,
@@ -94,7 +96,7 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
                                   spec.settings.tolerances)
 
     result = run_sweep(spec.sweep, out, workers=workers, progress=progress)
-    levels, levels_text = _levels(result.results, result.sweep_dir, spec, reference, update_baseline)
+    levels, levels_text = _levels(result.results, result.sweep_dir, spec, reference, update_baseline, overrides or {})
     results = result.results if levels is None else rediagnose(result.results, result.sweep_dir, levels)
     summary = summarize(results)
     errored = any(s["n_errors"] for s in summary.values())

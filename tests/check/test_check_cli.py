@@ -70,6 +70,14 @@ def test_check_says_which_levels_it_diagnosed_with_and_from_where(check_dir, cap
     assert "rule healthy-baseline-v1: calibrated on 2 run(s) of baseline" in line and line.endswith("from the baseline")
 
 
+def test_a_level_set_on_the_command_line_is_named_as_replaced(check_dir, capsys):
+    code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs-set"),
+                 "--set", "diagnostics.collapse_partial_dup_rate=0.2"])
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("Collapse levels:")]
+    assert code in (0, 1)
+    assert line.endswith("from the baseline; they replace --set diagnostics.collapse_partial_dup_rate")
+
+
 def test_unchanged_code_passes_without_retraining(check_dir, capsys):
     md, junit = check_dir / "summary.md", check_dir / "junit.xml"
     code = main(["check", str(check_dir / "tiny.yaml"), "--out", str(check_dir / "runs"),
