@@ -198,3 +198,28 @@ def test_shares_out_of_order_fail_as_a_diagnostics_setting(tmp_path: Path, no_tr
     base["levels"].update(shares=shares, levels=rule_levels(shares, 0.2, 0.1))
     assert_one_line_error(run_gate(tmp_path, base), "c-baseline.json",
                           "collapse_full_diversity must not exceed diagnostics.collapse_partial_diversity")
+
+
+@given(seed=st.integers(0, 10_000), d=st.floats(0.0, 1.0), u=st.floats(0.0, 1.0),
+       collapse_from=st.integers(0, 12), short=st.booleans())
+def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d: float, u: float,
+                                                                   collapse_from: int, short: bool) -> None:
+    """With d <= 1 and u >= 0 every calibrated level is on the collapsed side of its configured one, so the
+    detectors that read them (mode_collapse, d_dominance) report a subset of the kinds they report at the
+    configured levels, and no other detector changes."""
+    from ganlab.diagnostics import detect
+    from tests.diagnostics.traces import Shape, healthy
+
+    log = healthy(Shape(steps=600, seed=seed, modes_total=None))
+    evals = log["eval_diversity"].notna().to_numpy()
+    rng = np.random.default_rng(seed)
+    late = np.cumsum(evals) > collapse_from  # from the collapse_from-th evaluation on: readings of a collapse
+    log.loc[evals & late, "eval_diversity"] = rng.uniform(0.0, 0.3, int((evals & late).sum()))
+    log.loc[evals & late, "eval_dup_rate"] = rng.uniform(0.2, 1.0, int((evals & late).sum()))
+    base = DiagnosticsConfig(collapse_min_steps=100, collapse_needs_duplicates=short)
+    calibrated = base.model_copy(update=rule_levels(SHARES, d, u))
+    before = {str(e.kind) for e in detect(log, base)}
+    after = {str(e.kind) for e in detect(log, calibrated)}
+    assert after <= before
+    untouched = {"non_finite", "gradient_explosion", "oscillation"}
+    assert after & untouched == before & untouched
