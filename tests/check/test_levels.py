@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ganlab.check.levels import LEVEL_KEYS, CalibratedLevels, calibrate, rediagnose, rule_levels
@@ -146,7 +147,7 @@ def _format_2(check_file: Path) -> dict[str, Any]:
     d, u = 0.2, 0.1
     base.update(format=2, levels_note=None, levels={
         "rule": "healthy-baseline-v1", "variants": ["baseline"], "runs": 2, "evaluations": 4,
-        "lowest_diversity": d, "highest_dup_rate": u, "shares": SHARES, "levels": rule_levels(SHARES, d, u)})
+        "lowest_diversity": d, "highest_dup_rate": u, "shares": dict(SHARES), "levels": rule_levels(SHARES, d, u)})
     return base
 
 
@@ -223,3 +224,60 @@ def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d:
     assert after <= before
     untouched = {"non_finite", "gradient_explosion", "oscillation"}
     assert after & untouched == before & untouched
+
+
+LEVEL_ODD = (st.none() | st.booleans() | st.integers(-5, 5) | st.floats() | st.text(max_size=6)
+             | st.sampled_from(["NaN", "Infinity", "1e999", "0.3", 1e308, -0.0, 1.0000001]))
+LEVEL_PATHS = [("levels", k) for k in ("rule", "variants", "runs", "evaluations", "lowest_diversity",
+                                       "highest_dup_rate", "shares", "levels")] + \
+              [("levels", "shares", k) for k in LEVEL_KEYS] + [("levels", "levels", k) for k in LEVEL_KEYS] + \
+              [("levels",), ("levels_note",), ("format",)]
+
+
+@pytest.mark.fuzz
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 0)) or 200, deadline=None)
+@given(data=st.data())
+def test_fuzz_a_mutated_levels_block_loads_only_when_the_rule_holds(data: st.DataObject) -> None:
+    """Random values put into (or keys deleted from) a valid levels block: read_baseline raises one
+    BaselineError line, or the levels it returns are finite, a valid setting and what a float64
+    recomputation of the rule from the stored readings and shares gives."""
+    import tempfile
+
+    from ganlab.check.baseline import BaselineError, read_baseline
+    from ganlab.check.spec import load_check
+
+    with tempfile.TemporaryDirectory() as tmp:
+        check_file = write(Path(tmp) / "c.yaml", GATED)
+        base = _format_2(check_file)
+        for _ in range(data.draw(st.integers(1, 3))):
+            *parents, key = data.draw(st.sampled_from(LEVEL_PATHS))
+            node: Any = base
+            for parent in parents:
+                node = node.get(parent) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                if data.draw(st.booleans()):
+                    node[key] = data.draw(LEVEL_ODD)
+                else:
+                    node.pop(key, None)
+        path = write(Path(tmp) / "c-baseline.json", json.dumps(base))
+        try:
+            loaded = read_baseline(path, check_file, load_check(check_file).definition_hash, fail_closed.VARIANTS)
+        except BaselineError as err:
+            assert "\n" not in str(err) and str(path) in str(err)
+            return
+    stored = loaded["levels"]
+    if stored is None:
+        assert loaded["format"] == 1 or loaded["levels_note"]
+        return
+    values = np.array(list(stored["levels"].values()), np.float64)
+    assert np.isfinite(values).all()
+    d, u = stored["lowest_diversity"], stored["highest_dup_rate"]
+    shares = stored["shares"]
+    expected = {}
+    if d is not None:
+        expected |= {k: np.float64(shares[k]) * np.float64(d) for k in LEVEL_KEYS[:2]}
+    if u is not None:
+        expected |= {k: np.float64(u) + np.float64(shares[k]) * (1 - np.float64(u)) for k in LEVEL_KEYS[2:]}
+    assert stored["levels"].keys() == expected.keys()
+    np.testing.assert_allclose([stored["levels"][k] for k in expected], list(expected.values()), rtol=1e-12)
+    DiagnosticsConfig.model_validate({**shares, **stored["levels"]})
