@@ -19,8 +19,9 @@ def _json_value(value: object) -> object:
 
 
 def score_json(result: ScoreResult) -> str:
-    """Exactly one JSON object with the ``SCORE_KEYS`` (null where a metric does not apply)."""
-    return json.dumps({k: _json_value(v) for k, v in result.metrics.items()}, allow_nan=False)
+    """Exactly one JSON object: the ``SCORE_KEYS``, then the ``SCORE_ONLY_KEYS`` (null where one does not apply)."""
+    values = {**result.metrics, **result.label_free}
+    return json.dumps({k: _json_value(v) for k, v in values.items()}, allow_nan=False)
 
 
 def _format(value: object) -> str:
@@ -36,18 +37,24 @@ def print_table(result: ScoreResult) -> None:
     from rich.table import Table
 
     from ganlab.metrics import HIGHER_IS_BETTER
+    from ganlab.schema.log import SCORE_ONLY_HIGHER_IS_BETTER
 
     console = Console()
     table = Table(title=f"{result.source} vs {result.dataset} (held out)", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("better")
+    table.add_column("held-out real", justify="right")  # the label-free readings' scale: real vs real
     rows = dict(result.metrics)
     if result.fid_inception is not None:
         rows["fid_inception"] = result.fid_inception
+    directions = {**HIGHER_IS_BETTER, **SCORE_ONLY_HIGHER_IS_BETTER}
+    extra = result.label_free
+    rows.update((k, v) for k, v in extra.items() if not k.endswith("_real"))
     for key, value in rows.items():
-        direction = HIGHER_IS_BETTER.get(key)
-        table.add_row(key, _format(value), "" if direction is None else ("higher" if direction else "lower"))
+        direction = directions.get(key)
+        real = _format(extra[f"{key}_real"]) if f"{key}_real" in extra else ""
+        table.add_row(key, _format(value), "" if direction is None else ("higher" if direction else "lower"), real)
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", style="dim", highlight=False)
@@ -74,7 +81,8 @@ def register(app: typer.Typer) -> None:
             "--threads", min=1, help="Threads to use (default: the cores the load average leaves idle).")] = None,
     ) -> None:
         """Score generated samples: mode coverage, reverse KL, Fréchet distance, KID, precision/recall,
-        density/coverage and diversity, against the dataset's held-out split."""
+        density/coverage and diversity, against the dataset's held-out split; and the label-free NDB/K and
+        realistic share next to what held-out real data reads on them."""
         from ganlab.metrics.score import score
 
         result = score(samples, dataset, resolution=resolution, n=n, seed=seed, data_path=data_path,

@@ -7,9 +7,10 @@ whose generator draws the samples of its ``final_metrics`` again (``ganlab.sampl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 from torch import Tensor
 
@@ -17,12 +18,18 @@ from ganlab.config import DataConfig, load_config
 from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
+from ganlab.metrics.diversity import distinct_rows
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
-from ganlab.metrics.features import feature_space
+from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
+from ganlab.metrics.ndb import ndb, real_bins
+from ganlab.metrics.realism import realism
 from ganlab.metrics.threads import idle_cores, limit_threads
-from ganlab.sampling import real_generator, run_samples
+from ganlab.sampling import non_finite_samples, real_generator, run_samples
 from ganlab.schema import CHECKPOINT, CONFIG_YAML
+from ganlab.schema.log import SCORE_ONLY_KEYS
+
+MIN_HELD_OUT = 10  # real images outside the reference draw needed for the real-vs-real readings
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class ScoreResult:
     source: str
     notes: tuple[str, ...]
     fid_inception: float | None = None  # only with local Inception weights
+    # Exactly SCORE_ONLY_KEYS: NDB/K and the realistic share, each with held-out real data's reading (_real)
+    label_free: dict = field(default_factory=lambda: dict.fromkeys(SCORE_ONLY_KEYS))
 
 
 def is_run_dir(path: Path) -> bool:
@@ -100,13 +109,58 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
     return images, reference, 0 if seed is None else seed
 
 
+def outside(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The rows of ``(L, D)`` equal to no row of ``reference`` ``(N, D)`` (exact match, float32)."""
+    rows, reference = np.asarray(rows, np.float32), np.asarray(reference, np.float32)
+    seen = {row.tobytes() for row in reference}
+    return rows[np.fromiter((row.tobytes() not in seen for row in rows), bool, len(rows))]
+
+
+def label_free(images: Tensor, reference: ImageDataset, real_seed: int) -> tuple[dict, list[str]]:
+    """The ``SCORE_ONLY_KEYS`` of ``images`` ``(N, C, R, R)`` and notes on what could not be read.
+
+    Generated samples are compared with the distinct rows of ``evaluate``'s real draw (the held-out split,
+    ``real_generator(real_seed)``). For the scale, the same stream then draws N images from the train split
+    (held-out real data for the reference: a generator trained on them, reproduced perfectly, reads this);
+    those equal to a reference row are dropped (user data has one pool for both splits), and with fewer than
+    ``MIN_HELD_OUT`` left the ``_real`` readings are None. All None when a sample is NaN or Inf.
+    """
+    out: dict = dict.fromkeys(SCORE_ONLY_KEYS)
+    if non_finite_samples(images):
+        return out, []
+    generator = real_generator(real_seed)
+    real_images, _ = reference.sample(len(images), generator, split="held_out")  # evaluate's real draw
+    held_images, _ = reference.sample(len(images), generator, split="train")  # the stream continues
+    read = reader_for(reference.name)
+    real = distinct_rows(read(real_images).features)
+    fake = read(images.detach().float().cpu().clamp(-1.0, 1.0)).features
+    held: np.ndarray | None = outside(read(held_images).features, real)
+    notes = []
+    if held is not None and len(held) < MIN_HELD_OUT:
+        notes.append(f"real-vs-real readings skipped: {len(held)} real image(s) outside the reference draw "
+                     f"(need {MIN_HELD_OUT}); the data has too few images to hold some out")
+        held = None
+    try:
+        bins = real_bins(real)
+        out.update(ndb_k=ndb(None, fake, bins=bins).ndb_k, ndb_bins=len(bins.centres))
+        out["ndb_k_real"] = None if held is None else ndb(None, held, bins=bins).ndb_k
+    except ValueError as err:
+        notes.append(f"NDB/K skipped: {err}")
+    try:
+        out.update(realism(real, fake, held))
+    except ValueError as err:
+        notes.append(f"realistic share skipped: {err}")
+    return out, notes
+
+
 def score(samples: str | Path, dataset: str | None = None, *, resolution: int | None = None,
           n: int | None = None, seed: int | None = None, data_path: str | None = None,
           threads: int | None = None) -> ScoreResult:
     """Score SAMPLES (see the module docstring) against ``dataset``'s held-out split.
 
-    Returns the ``SCORE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), notes on the feature
-    space and on Inception FID, and the Inception FID itself when local weights are configured.
+    Returns the ``SCORE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), the label-free
+    ``SCORE_ONLY_KEYS`` (see ``label_free``), notes on the feature space and on Inception FID, and the
+    Inception FID itself when local weights are configured.
     Real samples are drawn with ``seed`` (default: a run directory's seed, else 0), so scores are
     reproducible, and a run directory scores exactly as its ``final_metrics``. ``threads`` caps the
     threads of torch, BLAS and OpenMP; None uses the cores the load average leaves idle.
@@ -116,10 +170,13 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
                                                     data_path=data_path)
         metrics = evaluate(images, reference, full=True, generator=real_generator(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
+        extra, extra_notes = label_free(images, reference, real_seed)
+        notes += extra_notes
         fid = None
         if inception_path() is None:
             notes.append(skipped_note())
         else:
             real, _ = reference.sample(len(images), real_generator(real_seed), split="held_out")
             fid = inception_fid(images, real)
-    return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid)
+    return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid,
+                       extra)

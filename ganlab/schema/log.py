@@ -32,6 +32,10 @@ SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_
               "precision", "recall", "density", "coverage", "diversity",
               "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
 EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
+# Keys only ``ganlab score`` computes, after SCORE_KEYS in its JSON: label-free coverage and realism, each
+# next to what held-out real data reads (``_real``) so it has a scale. They are not in EVAL_KEYS, so a
+# run's final metrics, ``results.parquet`` and the sweep report keep their keys, and are not endpoints.
+SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins", "realistic_share", "realistic_share_real")
 CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
@@ -57,6 +61,9 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
     "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
 }
+
+# The directions of SCORE_ONLY_KEYS, for ``ganlab score`` alone (outside HIGHER_IS_BETTER: not endpoints).
+SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False, "realistic_share": True}
 
 # The range each metric (so its mean across seeds) can take, where it is bounded: the report cuts a mean's
 # interval to it. Unlisted metrics (kid, whose unbiased estimate can be negative) are unbounded.

@@ -15,7 +15,8 @@ from ganlab.config import DataConfig, GanlabConfig, ModelConfig, dump_config
 from ganlab.data import DigitsDataset, StackedDigitsDataset
 from ganlab.errors import DataError
 from ganlab.metrics import SCORE_KEYS
-from ganlab.metrics.score import score
+from ganlab.metrics.score import label_free, outside, score
+from ganlab.schema.log import SCORE_ONLY_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_json_on_npz(app, stacked_npz, digit_net):
     result = CliRunner().invoke(app, ["score", stacked_npz, "--dataset", "stacked-digits", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert list(out) == list(SCORE_KEYS)
+    assert list(out) == [*SCORE_KEYS, *SCORE_ONLY_KEYS]  # score's own keys after a run's, old keys in place
     assert out["n_samples"] == 600 and out["modes_total"] == 1000
     assert out["modes_raw"] > 400 and out["precision"] > 0.7
     # Real samples are a perfect generator: counted as covering what one is expected to, under the rule.
@@ -57,6 +58,29 @@ def test_table_on_npz_mentions_inception_skip(app, stacked_npz, digit_net):
     result = CliRunner().invoke(app, ["score", stacked_npz, "--dataset", "stacked-digits"])
     assert result.exit_code == 0, result.output
     assert "precision" in result.stdout and "Inception FID skipped" in result.stdout
+    assert "held-out real" in result.stdout and "ndb_k" in result.stdout and "realistic_share" in result.stdout
+
+
+def test_label_free_readings_sit_next_to_real_data_s(stacked_npz, digit_net, tmp_path):
+    """Held-out real samples read like the real-vs-real scale; one image repeated and noise do not."""
+    real = score(stacked_npz, "stacked-digits", threads=1).label_free
+    assert list(real) == list(SCORE_ONLY_KEYS) and real["ndb_bins"] == 60  # 600 distinct rows // 10 per bin
+    assert real["ndb_k"] <= 0.1 and real["ndb_k_real"] <= 0.1  # about alpha = 0.05
+    assert 0.25 < real["realistic_share_real"] < 0.75
+    assert real["realistic_share"] >= real["realistic_share_real"] - 0.1
+    images = np.load(stacked_npz)["images"]
+    np.savez(tmp_path / "one.npz", images=np.repeat(images[:1], 600, axis=0))
+    np.savez(tmp_path / "noise.npz", images=np.random.default_rng(0).integers(0, 256, images.shape, np.uint8))
+    for garbage in ("one.npz", "noise.npz"):
+        out = score(tmp_path / garbage, "stacked-digits", threads=1).label_free
+        assert out["ndb_k"] >= 0.8 and out["realistic_share"] <= 0.01, garbage
+        assert out["ndb_k_real"] == real["ndb_k_real"]  # the same real draws: the scale does not move
+
+
+def test_outside_drops_rows_of_the_reference():
+    rows = np.arange(12, dtype=np.float32).reshape(6, 2)
+    np.testing.assert_array_equal(outside(rows, rows[[1, 4]]), rows[[0, 2, 3, 5]])
+    assert len(outside(rows, rows)) == 0
 
 
 def test_channel_mismatch_is_a_one_line_data_error(app, stacked_npz):
@@ -115,6 +139,32 @@ def test_json_nulls_for_data_without_modes(app, tmp_path):
     out = json.loads(result.stdout)
     assert out["modes"] is None and out["modes_total"] is None and out["kl"] is None
     assert out["frechet"] is not None and 0.0 <= out["coverage"] <= 1.0
+    # One pool for both splits: the real-vs-real readings use only the real images the reference missed.
+    from ganlab.metrics.score import build_reference
+    from ganlab.sampling import real_generator
+
+    drawn, _ = build_reference("array", 16, str(tmp_path / "real.npz")).sample(200, real_generator(0), "held_out")
+    assert out["ndb_bins"] == len(torch.unique(drawn.flatten(1), dim=0)) // 10  # distinct rows, 10 per bin
+    assert 0.0 <= out["ndb_k_real"] <= 1.0 and out["realistic_share_real"] is not None
+
+
+def test_real_vs_real_needs_images_outside_the_reference(tmp_path):
+    """A folder of 30 images: 200 reference draws take them all, so nothing is held out to give a scale."""
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "real.npz", images=rng.integers(0, 256, (30, 16, 16, 3), dtype=np.uint8))
+    np.savez(tmp_path / "fake.npz", images=rng.integers(0, 256, (200, 16, 16, 3), dtype=np.uint8))
+    result = score(tmp_path / "fake.npz", "array", data_path=str(tmp_path / "real.npz"), threads=1)
+    out = result.label_free
+    assert out["ndb_k_real"] is None and out["realistic_share_real"] is None
+    assert out["ndb_bins"] == 3 and out["realistic_share"] is not None
+    assert any("real-vs-real readings skipped: 0 real image(s)" in note for note in result.notes)
+
+
+def test_non_finite_samples_have_no_label_free_reading():
+    """A run directory's G may emit NaN (arrays holding NaN are refused on load): nothing is read."""
+    images = torch.zeros(20, 1, 16, 16)
+    images[3, 0, 2, 2] = float("nan")
+    assert label_free(images, DigitsDataset(16), 0) == (dict.fromkeys(SCORE_ONLY_KEYS), [])
 
 
 def test_idle_cores_is_a_sane_thread_count():

@@ -1,0 +1,86 @@
+"""Per-sample realism (Kynkäänniemi et al. 2019): is a generated sample inside the real data's k-NN balls?
+
+Each distinct real row's ball reaches its k-th nearest other real row (k = 3, as precision's). The realism
+score of a generated sample g is max over real rows r of radius(r) / |g - r|: above 1 exactly when g lies
+strictly inside some ball. As in the authors' realism score, only the balls with a radius at or below the
+``KEEP_PERCENTILE``-th percentile are kept: the largest balls belong to outlying real samples, and they
+swallow off-manifold samples (checkerboards read as precision 0.24 on digits with every ball kept).
+With ``keep_percentile=100`` every ball is kept and the realistic share is improved precision.
+
+A generated sample is *realistic* when its score exceeds 1; the realistic share is the share of such
+samples (higher is better). It has a scale only next to what held-out real data reads: real samples
+that are not among the reference rows pass at a rate well below 1 with half the balls kept (0.44 on
+stacked-digits, 0.51 on digits and on a ten-mode Gaussian mixture), so ``realism`` reports both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ganlab.metrics.diversity import distinct_rows
+from ganlab.metrics.neighbours import CHUNK, cross_distance_blocks, knn_distances
+from ganlab.metrics.prdc import K_PRECISION_RECALL
+
+KEEP_PERCENTILE = 50.0  # the authors' realism score keeps the balls up to the median radius
+
+
+def _checked(x: np.ndarray, what: str) -> np.ndarray:
+    x = np.asarray(x, np.float32)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"realism: {what} features must be a non-empty (N, D) array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"realism: {what} features hold NaN or Inf; score finite samples only")
+    return x
+
+
+def kept_balls(real: np.ndarray, k: int = K_PRECISION_RECALL,
+               keep_percentile: float = KEEP_PERCENTILE) -> tuple[np.ndarray, np.ndarray]:
+    """The kept balls of ``real`` ``(N, D)``: centres ``(B, D)`` float32 and radii ``(B,)`` float32.
+
+    Centres are the distinct real rows whose k-th nearest-other distance is at or below the
+    ``keep_percentile``-th percentile of those distances. A ValueError when there are not more than
+    ``k`` distinct rows (one image repeated has no neighbourhood), or on NaN/Inf.
+    """
+    if not 0.0 < keep_percentile <= 100.0:
+        raise ValueError(f"realism: keep_percentile must be in (0, 100], got {keep_percentile}")
+    real = distinct_rows(_checked(real, "real"))
+    if len(real) <= k:
+        raise ValueError(f"realism needs more than {k} distinct real samples (k = {k}), got {len(real)}")
+    radii = knn_distances(real, k)[:, k - 1].astype(np.float32)  # (N,)
+    kept = radii <= np.percentile(radii, keep_percentile)
+    return real[kept], radii[kept]
+
+
+def realism_scores(real: np.ndarray, samples: np.ndarray, k: int = K_PRECISION_RECALL,
+                   keep_percentile: float = KEEP_PERCENTILE, chunk: int = CHUNK, *,
+                   balls: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``(M,)`` float64 realism scores of ``samples`` ``(M, D)`` against ``real`` ``(N, D)``; > 1 is realistic.
+
+    ``inf`` for a sample equal to a kept centre. ``balls`` may pass ``kept_balls(real, k, keep_percentile)``
+    already computed (then ``real`` is not read).
+    """
+    samples = _checked(samples, "sample")
+    centres, radii = balls if balls is not None else kept_balls(real, k, keep_percentile)
+    if centres.shape[1] != samples.shape[1]:
+        raise ValueError(f"realism: real features have {centres.shape[1]} dimensions, samples {samples.shape[1]}")
+    best = np.zeros(len(samples), np.float64)
+    for rows, d in cross_distance_blocks(centres, samples, chunk):  # d: (rows, M)
+        ratio = np.divide(radii[rows, None], d, out=np.full(d.shape, np.inf, np.float32), where=d > 0)
+        np.maximum(best, ratio.max(axis=0), out=best)
+    return best
+
+
+def realistic_share(real: np.ndarray, samples: np.ndarray, k: int = K_PRECISION_RECALL,
+                    keep_percentile: float = KEEP_PERCENTILE, *,
+                    balls: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Share in [0, 1] of ``samples`` ``(M, D)`` whose realism score against ``real`` exceeds 1."""
+    return float((realism_scores(real, samples, k, keep_percentile, balls=balls) > 1.0).mean())
+
+
+def realism(real: np.ndarray, fake: np.ndarray, held_out: np.ndarray | None,
+            k: int = K_PRECISION_RECALL, keep_percentile: float = KEEP_PERCENTILE) -> dict[str, float | None]:
+    """``{"realistic_share", "realistic_share_real"}``: the realistic share of ``fake`` and, for its scale,
+    of ``held_out`` ``(L, D)``, real samples outside ``real`` (None when not given). Balls are built once."""
+    balls = kept_balls(real, k, keep_percentile)
+    return {"realistic_share": realistic_share(real, fake, balls=balls),
+            "realistic_share_real": None if held_out is None else realistic_share(real, held_out, balls=balls)}
