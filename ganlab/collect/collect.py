@@ -13,12 +13,12 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics import detect
-from ganlab.diagnostics.diagnose import resolve
-from ganlab.diagnostics.log import check_log, read_log
+from ganlab.diagnostics.diagnose import external_log, resolve
+from ganlab.diagnostics.log import read_log
 from ganlab.diagnostics.settings import diagnostics_settings
 from ganlab.diagnostics.sources import Run, find_runs
 from ganlab.errors import ConfigError, DataError
@@ -41,6 +41,9 @@ from ganlab.schema import (
 )
 from ganlab.sweep.results import result_row, write_results
 from ganlab.sweep.task import RunTask
+
+if TYPE_CHECKING:
+    from ganlab.diagnostics.sources.sample_grids import SampleGrids
 
 BACKEND = "collected"
 
@@ -66,7 +69,7 @@ def group_of(path: Path, pattern: str | None) -> tuple[str, int | None]:
 
 
 def _external(run: Run, out: Path, settings: DiagnosticsConfig | str | Path | None, overrides: Mapping[str, Any] | None,
-              mapping: Mapping[str, str] | None) -> tuple[str, RunRecord]:
+              mapping: Mapping[str, str] | None, grids: SampleGrids | None = None) -> tuple[str, RunRecord]:
     """Another tool's log as a run directory under ``<out>/runs/``: its log, events and a run.json."""
     run_id = hashlib.sha256(str(run.path.resolve()).encode()).hexdigest()[:12]
     if run.kind in ("ganlab", "file"):
@@ -74,8 +77,8 @@ def _external(run: Run, out: Path, settings: DiagnosticsConfig | str | Path | No
         config = diagnostics_settings(found if settings is None else settings, overrides)
         log = read_log(metrics, config.detectors, mapping)
     else:
-        config, context = diagnostics_settings(settings, overrides), {}
-        log = check_log(run.read(), str(run.path), config.detectors, mapping)
+        log, config = external_log(run, diagnostics_settings(settings, overrides), mapping, grids)
+        context = {}
     events = detect(log, config, context)
     run_dir = run_path(out, run_id)
     write_log(run_dir / METRICS_FILE, [{str(k): v for k, v in row.items()} for row in log.to_dict("records")])
@@ -92,12 +95,14 @@ def _external(run: Run, out: Path, settings: DiagnosticsConfig | str | Path | No
 def collect_runs(paths: Sequence[str | Path], out: str | Path, group: str | None = None, *,
                  baseline: str | None = None, name: str | None = None,
                  settings: DiagnosticsConfig | str | Path | None = None,
-                 overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None) -> Path:
+                 overrides: Mapping[str, Any] | None = None, mapping: Mapping[str, str] | None = None,
+                 grids: SampleGrids | None = None) -> Path:
     """Write ``<out>/sweep.json`` and ``results.parquet`` for every run at or below ``paths``; returns ``out``.
 
     ``group`` is a regular expression over each run's path (see ``group_of``); ``baseline`` is the
     variant the report compares with (default: the first in path order). ``settings``, ``overrides``
-    and ``mapping`` are ``ganlab diagnose``'s, for the logs that are not ganlab run directories.
+    ``mapping`` and ``grids`` (a TensorBoard log's sample grids to score) are ``ganlab diagnose``'s, for the
+    logs that are not ganlab run directories.
     """
     out = check_output_dir(out, "--out")
     runs: dict[Path, Run] = {}
@@ -119,7 +124,7 @@ def collect_runs(paths: Sequence[str | Path], out: str | Path, group: str | None
         if info is not None:
             run_dir, run_id = str(run.path.resolve()), info.run_id
         else:
-            run_dir, info = _external(run, out, settings, overrides, mapping)
+            run_dir, info = _external(run, out, settings, overrides, mapping, grids)
             run_id = info.run_id
         variants.setdefault(variant, {})
         seeds.add(seed)

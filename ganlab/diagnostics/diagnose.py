@@ -96,13 +96,22 @@ def diagnose_run(run: Run, config: DiagnosticsConfig | str | Path | None = None,
         metrics, found, context = resolve(run.path)
         settings = diagnostics_settings(found if config is None else config, overrides)
         return detect(read_log(metrics, settings.detectors, mapping), settings, context)
-    settings = diagnostics_settings(config, overrides)
+    log, settings = external_log(run, diagnostics_settings(config, overrides), mapping, grids)
+    return detect(log, settings)
+
+
+def external_log(run: Run, settings: DiagnosticsConfig, mapping: Mapping[str, str] | None = None,
+                 grids: SampleGrids | None = None) -> tuple[pd.DataFrame, DiagnosticsConfig]:
+    """Another tool's log (TensorBoard, MLflow) under the schema's names, with a TensorBoard log's sample
+    grids scored into the ``eval_*`` columns when ``grids`` is given, and the settings to detect on it
+    (``eval_samples``: the grids' tile count, the sample size the coverage is normalised by)."""
     if grids is not None and run.kind == "tensorboard":
-        log, samples = with_grid_columns(run.path, grids)
-        if samples:  # the evaluations' sample size is the grids' tile count (coverage is normalised by it)
+        frame, samples = with_grid_columns(run.path, grids)
+        if samples:
             settings = settings.model_copy(update={"eval_samples": samples})
-        return detect(check_log(log, str(run.path), settings.detectors, mapping), settings)
-    return detect(check_log(run.read(), str(run.path), settings.detectors, mapping), settings)
+    else:
+        frame = run.read()
+    return check_log(frame, str(run.path), settings.detectors, mapping), settings
 
 
 def with_grid_columns(path: Path, grids: SampleGrids) -> tuple[pd.DataFrame, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -14,7 +15,7 @@ from ganlab.cli.main import app, main
 from ganlab.diagnostics import diagnose_path
 from ganlab.diagnostics.sources.sample_grids import SampleGrids, grid_columns
 from ganlab.errors import DataError
-from ganlab.schema import EVAL_DIVERSITY, EVAL_DUP_RATE, EventKind
+from ganlab.schema import EVAL_DIVERSITY, EVAL_DUP_RATE, EVENTS_JSON, RESULTS, RUNS_DIR, EventKind, read_events
 from tests.logs.test_grids import make_grid
 
 torch = pytest.importorskip("torch")
@@ -192,3 +193,18 @@ def test_an_undecodable_image_and_colour_grids_for_grey_data_are_one_line(
     code, line = cli(capsys, "diagnose", str(tmp_path / "colour"), "--data", "gaussian-grid", "--resolution", str(R),
                      "--set", "diagnostics.detectors=[mode_collapse]")
     assert code == 2 and "\n" not in line and "colour images, but the real data has 1 channel" in line
+
+
+def test_collect_scores_the_grids_too(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``ganlab collect --data`` writes each log's run directory with the events ``diagnose --data`` gives."""
+    out = tmp_path / "compare"
+    code, err = cli(capsys, "collect", str(logs / "add_images-collapsed"), str(logs / "add_images-healthy"),
+                    "--out", str(out), "--group", r"add_images-(?P<variant>\w+)", "--data", "gaussian-grid",
+                    "--resolution", str(R), *SETTINGS)
+    assert code == 0, err
+    results = pd.read_parquet(out / RESULTS).set_index("variant")
+    assert results.loc["collapsed", "onset_mode_collapse"] == 1
+    assert pd.isna(results.loc["healthy", "onset_mode_collapse"])
+    for variant, kinds_found in (("collapsed", ["mode_collapse"]), ("healthy", [])):
+        events = read_events(out / RUNS_DIR / results.loc[variant, "run_id"] / EVENTS_JSON)
+        assert [e.kind for e in events] == kinds_found
