@@ -101,3 +101,22 @@ def test_the_tag_of_gs_samples() -> None:
         choose_tag(["a", "b"], "c", "x")
     with pytest.raises(DataError, match="--grid-tag"):
         choose_tag(["a", "b"], None, "x")
+
+
+@settings(max_examples=150, deadline=None)
+@given(h=st.integers(1, 60), w=st.integers(1, 60), c=st.sampled_from([1, 3]), tile=st.integers(1, 20),
+       padding=st.one_of(st.none(), st.integers(0, 4)), value=st.one_of(st.none(), st.integers(0, 255)),
+       seed=st.integers(0, 2**16))
+def test_any_image_splits_into_whole_tiles_or_is_one_line(h, w, c, tile, padding, value, seed) -> None:
+    """Random sizes, tile sizes and paddings, noise or one value: tiles of the right shape whose pixels are
+    the image's, or a one-line DataError; nothing else."""
+    rng = np.random.default_rng(seed)
+    image = (rng.integers(0, 256, (h, w, c), dtype=np.uint8) if value is None
+             else np.full((h, w, c), value, np.uint8))
+    try:
+        tiles = split_grid(image, tile, padding)
+    except DataError as err:
+        assert "\n" not in str(err)
+        return
+    assert tiles.ndim == 4 and tiles.shape[1:] == (c, tile, tile) and len(tiles) >= 1
+    assert set(np.unique(tiles)) <= set(np.unique(image))
