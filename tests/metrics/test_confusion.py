@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
-from statsmodels.stats.multitest import multipletests
+from tests.reference import multipletests
 
 from ganlab.metrics import confusion as cf
 

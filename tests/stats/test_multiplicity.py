@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from statsmodels.stats.multitest import multipletests
+from tests.reference import multipletests
 
 from ganlab.stats.multiplicity import adjust, best_adjusted
 
