@@ -29,16 +29,28 @@ def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     the tests that run first overlap with it; a test that needs it meanwhile waits for that process
     (``digit_classifier`` holds the cache entry's lock while training) and loads what it wrote.
     ``GANLAB_TEST_CACHE_DIR=DIR`` keeps the cache across sessions (the file name carries the code's hash).
+    Under pytest-xdist the workers share one cache, and one of them warms it.
     """
-    path = os.environ.get("GANLAB_TEST_CACHE_DIR") or str(tmp_path_factory.mktemp("ganlab-cache"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if os.environ.get("GANLAB_TEST_CACHE_DIR"):
+        path = os.environ["GANLAB_TEST_CACHE_DIR"]
+    elif worker:  # one cache for all workers of this run (their temp folders share a parent)
+        shared = tmp_path_factory.getbasetemp().parent / "ganlab-cache"
+        shared.mkdir(exist_ok=True)
+        path = str(shared)
+    else:
+        path = str(tmp_path_factory.mktemp("ganlab-cache"))
     os.environ["GANLAB_CACHE_DIR"] = path
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    warm = subprocess.Popen([sys.executable, "-c", WARM_CLASSIFIER], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    warm = None
+    if worker in (None, "gw0"):  # the other workers wait on the cache entry's lock and load what it wrote
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        warm = subprocess.Popen([sys.executable, "-c", WARM_CLASSIFIER], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
     yield path
-    if warm.poll() is None:  # a short session that never needed it
-        warm.kill()
-    warm.wait()
+    if warm is not None:
+        if warm.poll() is None:  # a short session that never needed it
+            warm.kill()
+        warm.wait()
 
 
 # Folders whose tests need no digit ensemble run first, beside the background process that trains it, so
