@@ -59,10 +59,15 @@ def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 ENSEMBLE_FREE_FIRST = ("architecture", "schema", "stats", "report", "diagnostics", "badinput", "foundation")
 
 
+# Then the longest files (a minute or more of training each), so that on two pytest-xdist workers they run
+# beside the many short files rather than alone at the end.
+LONGEST_FIRST = ("stability/test_stability.py", "check/test_check_cli.py", "calibration/test_calibration.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def needs_ensemble_later(item: pytest.Item) -> bool:
+    def order(item: pytest.Item) -> tuple[bool, bool]:
         parts = item.path.parts
         folder = parts[parts.index("tests") + 1] if "tests" in parts[:-1] else ""
-        return folder not in ENSEMBLE_FREE_FIRST
+        return folder not in ENSEMBLE_FREE_FIRST, "/".join(parts[-2:]) not in LONGEST_FIRST
 
-    items.sort(key=needs_ensemble_later)
+    items.sort(key=order)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
-from tests.reference import multipletests
 
 from ganlab.metrics import confusion as cf
+from tests.reference import multipletests
 
 
 def random_channel_confusion(rng: np.random.Generator, d: int, misread: float, ambiguous: float) -> np.ndarray:

@@ -82,6 +82,7 @@ def test_overview_has_one_row_per_variant_with_verdicts(report):
 
 def test_fragility_is_walshs_index_under_the_reports_own_holm_rule(report):
     from scipy.stats import fisher_exact
+
     from tests.reference import multipletests
 
     out, text = report
@@ -187,6 +188,7 @@ def test_summary_csv_escapes_variant_names_that_spreadsheets_would_run(new_sweep
 
 def test_to_decide_is_the_nearest_significant_table_under_the_reports_own_holm_rule(new_sweep, tmp_path):
     from scipy.stats import fisher_exact
+
     from tests.reference import multipletests
 
     # Failure rates near the baseline's: not decided, so each carries its distance to a decision instead.

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact, mannwhitneyu
-from tests.reference import multipletests
 
 from ganlab.stats.fragility import (
     DECIDE_LIMIT,
@@ -21,6 +20,7 @@ from ganlab.stats.fragility import (
     rank_swap_fragility,
     rank_swaps_to_decide,
 )
+from tests.reference import multipletests
 
 
 def plain(alpha=0.05):
