@@ -84,7 +84,7 @@ def _external(run: Run, out: Path, settings: DiagnosticsConfig | str | Path | No
     write_log(run_dir / METRICS_FILE, [{str(k): v for k, v in row.items()} for row in log.to_dict("records")])
     write_events(run_dir / EVENTS_JSON, events)
     last = int(log["step"].max())
-    record = RunRecord(run_id=run_id, status="completed", steps_done=last, steps_total=last, wall_time_s=float("nan"),
+    record = RunRecord(run_id=run_id, status="completed", steps_done=last, steps_total=last, wall_time_s=None,
                        versions=versions(), device=f"{run.kind} log: {run.path}", git_commit=None,
                        events=[EventSummary(kind=e.kind, step=e.step, severity=e.severity) for e in events],
                        started_at=timestamp(), finished_at=timestamp())

@@ -97,7 +97,7 @@ class RunRecord(BaseModel):
     status: RunStatus
     steps_done: int
     steps_total: int
-    wall_time_s: float  # training time over all resumed segments
+    wall_time_s: float | None  # training time over all resumed segments; None: not known (another tool's log)
     versions: dict[str, str]  # ganlab, torch, python
     device: str  # the resolved device, e.g. "cpu" or "cuda:0"
     git_commit: str | None  # of the directory the run was started from

@@ -46,7 +46,7 @@ def task_record(task: RunTask, status: str, *, error: str | None = None, info: R
     ``log_path``, ``run_dir``, ``wall_time_s`` (run.json's training time when there is one, else
     ``wall_time_s``), ``info`` (the ``RunRecord`` of run.json, or None), ``host``, ``pid``.
     """
-    wall = info.wall_time_s if info is not None else wall_time_s
+    wall = info.wall_time_s if info is not None and info.wall_time_s is not None else wall_time_s
     return {"variant": task.variant, "seed": task.seed, "run_id": task.run_id, "status": status, "error": error,
             "log_path": log_path or task.log_file, "run_dir": run_dir or task.run_dir, "wall_time_s": float(wall),
             "info": info, "host": host, "pid": pid}

@@ -81,6 +81,12 @@ def test_other_tools_logs_become_run_directories_with_diagnose_events(tmp_path: 
         expected = [e.to_dict() for e in diagnose_path(tmp_path / "wandb" / "lr_high" / source)]
         assert [e.to_dict() for e in read_events(out / row.run_dir / EVENTS_JSON)] == expected
     assert table.iloc[0]["onset_non_finite"] == 150 and pd.isna(table.iloc[1]["onset_non_finite"])
+    # Each collected run's run.json is a valid record (a NaN training time was written as null, which the
+    # schema refused, so every collected run read as missing); the time is unknown, not zero.
+    for row in table.itertuples():
+        record = read_run(out / row.run_dir)
+        assert record is not None and record.wall_time_s is None and record.status == "completed"
+    assert table["wall_time_s"].isna().all()
     again = CliRunner().invoke(app, ["collect", str(tmp_path), "--out", str(out)])  # out inside the paths
     assert again.exit_code == 0, again.output
     assert len(pd.read_parquet(out / RESULTS)) == 2  # its own run folders are not collected again
