@@ -24,9 +24,18 @@ from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.data import ImageDataset
 from ganlab.errors import ConfigError
 from ganlab.io import atomic_write_text
-from ganlab.sampling import final_samples, non_finite_samples, real_generator, save_checkpoint
+from ganlab.sampling import (
+    draw_z,
+    final_samples,
+    fixed_stream,
+    generate,
+    non_finite_samples,
+    real_generator,
+    save_checkpoint,
+    save_grid,
+)
 from ganlab.sampling.checkpoint import module_state_problem
-from ganlab.schema import CONFIG_YAML
+from ganlab.schema import CONFIG_YAML, sample_path
 
 HEADER = ("# written by ganlab.Monitor for a training loop of its user's: the data, how to rebuild G, the seed\n"
           "# and the diagnostics settings; the loop (D, losses, optimizers) is the user's own and not here\n")
@@ -71,13 +80,18 @@ def rebuilt(G: nn.Module, config: GanlabConfig) -> nn.Module:
     return net
 
 
-def write_generator(run_dir: Path, G: nn.Module, config: GanlabConfig, dataset: ImageDataset) -> dict | None:
-    """Write ``checkpoint.pt`` and ``config.yaml``; return the final metrics (None when G's samples hold
+def write_generator(run_dir: Path, G: nn.Module, config: GanlabConfig, dataset: ImageDataset,
+                    step: int) -> dict | None:
+    """Write ``checkpoint.pt``, ``config.yaml`` and the sample grid of ``step`` (``output.samples`` images from
+    the fixed z stream, as the trainer draws its grids); return the final metrics (None when G's samples hold
     NaN/Inf, as the trainer records it)."""
     from ganlab.metrics.evaluate import evaluate
 
     net = rebuilt(G, config)
     with torch.no_grad():
+        constant, fixed = fixed_stream(config)
+        save_grid(generate(net, draw_z(config, config.output.samples, fixed, constant), config.data.range),
+                  sample_path(run_dir, step))
         fake: Tensor = final_samples(net, config)
     final = (None if non_finite_samples(fake)
              else evaluate(fake, dataset, full=True, generator=real_generator(config.seed)))

@@ -197,7 +197,8 @@ class Monitor:
         With ``G`` and ``generator`` (how to rebuild G, as ``model.generator`` in a ganlab config:
         ``"pkg.module:factory"`` or ``{"_target_": "pkg.module.Class", **kwargs}``; ``nz`` z's size when
         the generator takes no ``nz`` keyword) it also writes ``checkpoint.pt`` and a ``config.yaml`` that
-        rebuild G, and ``final_metrics`` computed as ``ganlab train`` computes them, so ``ganlab score
+        rebuild G, G's sample grid at the last step (``samples/step_*.png``, as the trainer writes it) and
+        ``final_metrics`` computed as ``ganlab train`` computes them, so ``ganlab score
         RUN_DIR`` scores this G. A G that config would not rebuild is a ``ConfigError`` and the monitor
         stays open (call ``close()`` again).
         """
@@ -288,7 +289,7 @@ class Monitor:
             raise ConfigError("Monitor.close: pass both G= (the trained generator) and generator= (how to rebuild "
                               "it: 'pkg.module:factory' or {'_target_': 'pkg.module.Class', **kwargs})")
         config = generator_config(generator, nz, self.seed, self._data_section, self.config)
-        return write_generator(self.run_dir, G, config, self.dataset)
+        return write_generator(self.run_dir, G, config, self.dataset, self.step_done)
 
     def _write_settings(self) -> None:
         """config.yaml: the diagnostics section (what ``ganlab diagnose`` reads back) and where the data came from."""

@@ -24,6 +24,7 @@ from ganlab.data import build_dataset
 from ganlab.errors import ConfigError, GanlabError
 from ganlab.lock import held
 from ganlab.sampling import final_samples, load_checkpoint, non_finite_samples, real_generator, save_checkpoint
+from ganlab.sampling.grid import save_grid
 from ganlab.schema import (
     CHEAP_KEYS,
     CHECKPOINT,
@@ -49,7 +50,6 @@ from ganlab.train.checkpoint import check_resumable
 from ganlab.train.device import resolve_device
 from ganlab.train.progress import TrainProgress
 from ganlab.train.rundir import code_identity, run_id
-from ganlab.train.samples import save_grid
 from ganlab.train.trainer import Trainer, resolve_config
 
 # The tensors named when G's parameters are finite but its samples are not (a user model, an overflow).

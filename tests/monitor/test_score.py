@@ -125,3 +125,26 @@ def test_a_g_the_config_would_not_rebuild_is_one_line_and_the_monitor_stays_open
     assert not (tmp_path / "run" / CHECKPOINT).exists()
     record = monitor.close()  # still open: closes without G
     assert record.status == "completed" and record.final_metrics is None
+
+
+def test_the_closed_run_has_the_trainers_sample_grid_of_its_last_step(run: tuple[Path, nn.Module, dict]) -> None:
+    """The report shows each run's last sample grid: the monitor writes it at close, 64 images (output.samples)
+    of G on the run's fixed z stream, tiled as the trainer tiles them (pad 2, 8 x 8 for 64)."""
+    from PIL import Image
+
+    from ganlab.sampling import draw_z, fixed_stream, generate
+    from ganlab.schema import sample_files
+
+    run_dir, G, _ = run
+    config = load_config(run_dir / CONFIG_YAML)
+    assert list(sample_files(run_dir)) == [STEPS]
+    grid = np.asarray(Image.open(sample_files(run_dir)[STEPS]))
+    assert grid.shape == (8 * (16 + 2) + 2, 8 * (16 + 2) + 2)  # one channel, 8 x 8 tiles of 16 px
+    constant, fixed = fixed_stream(config)
+    z = draw_z(config, 64, fixed, constant)
+    with torch.no_grad():
+        images = generate(nn.Sequential(nn.Unflatten(1, (NZ, 1, 1)), G), z, config.data.range)  # (64, 1, 16, 16)
+    tiles = np.stack([grid[2 + r * 18:2 + r * 18 + 16, 2 + c * 18:2 + c * 18 + 16] for r in range(8) for c in range(8)])
+    expected = ((images[:, 0].clamp(-1, 1).numpy().astype(np.float64) + 1) * 127.5).round()
+    assert np.abs(tiles.astype(np.float64) - expected).max() <= 1  # float32 last bits may round either way
+    assert (grid[:2] == 0).all() and (grid[:, :2] == 0).all()  # the padding
