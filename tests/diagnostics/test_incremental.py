@@ -134,8 +134,13 @@ def test_incremental_events_equal_detect_at_every_check(case) -> None:
     assert_equal_at_every_check(*case)
 
 
+# The campaign (marker ``fuzz``): 2,000 examples in two halves of 1,000, this one and the one in
+# test_incremental_campaign.py, so that on two test workers both cores draw (a file runs on one worker).
+CAMPAIGN = settings(PROPERTY, max_examples=1000)
+
+
 @pytest.mark.fuzz
-@settings(PROPERTY, max_examples=2000)
+@CAMPAIGN
 @given(case=cases())
 def test_incremental_events_equal_detect_at_every_check_campaign(case) -> None:
     assert_equal_at_every_check(*case)
