@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ganlab.metrics.diversity import distinct_rows
+from ganlab.metrics.neighbours import feature_rows
 
 if TYPE_CHECKING:
     from sklearn.cluster import KMeans
@@ -43,12 +44,7 @@ class NdbResult:
 
 
 def _checked(x: np.ndarray, what: str) -> np.ndarray:
-    x = np.asarray(x, np.float64)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(f"NDB/K: {what} features must be a non-empty (N, D) array, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"NDB/K: {what} features hold NaN or Inf; score finite samples only")
-    return x
+    return feature_rows(x, what, "NDB/K", np.float64)
 
 
 def bins_for(n_distinct_real: int, k: int = DEFAULT_BINS) -> int:

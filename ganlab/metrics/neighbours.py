@@ -16,6 +16,17 @@ import torch
 CHUNK = 1024
 
 
+def feature_rows(x: np.ndarray, what: str, metric: str, dtype: type = np.float64) -> np.ndarray:
+    """``x`` as a non-empty finite ``(N, D)`` array of ``dtype``; a ValueError naming ``metric`` and ``what``
+    (``"real"``, ``"generated"``) otherwise."""
+    x = np.asarray(x, dtype)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"{metric}: {what} features must be a non-empty (N, D) array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{metric}: {what} features hold NaN or Inf; score finite samples only")
+    return x
+
+
 def knn_distances(x: np.ndarray, k: int) -> np.ndarray:
     """``(N, D)`` -> ``(N, k)`` ascending Euclidean distances to the k nearest *other* rows.
 

@@ -18,19 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from ganlab.metrics.diversity import distinct_rows
-from ganlab.metrics.neighbours import CHUNK, cross_distance_blocks, knn_distances
+from ganlab.metrics.neighbours import CHUNK, cross_distance_blocks, feature_rows, knn_distances
 from ganlab.metrics.prdc import K_PRECISION_RECALL
 
 KEEP_PERCENTILE = 50.0  # the authors' realism score keeps the balls up to the median radius
 
 
 def _checked(x: np.ndarray, what: str) -> np.ndarray:
-    x = np.asarray(x, np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(f"realism: {what} features must be a non-empty (N, D) array, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"realism: {what} features hold NaN or Inf; score finite samples only")
-    return x
+    return feature_rows(x, what, "realism", np.float32)
 
 
 def kept_balls(real: np.ndarray, k: int = K_PRECISION_RECALL,
