@@ -105,9 +105,16 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
     when any sample is non-finite every metric is None (``n_samples`` aside). Callers that can say so
     (``ganlab score``, the trainer) check ``non_finite_samples`` first.
     """
+    return evaluate_read(fake, dataset, n_real=n_real, full=full, generator=generator)[0]
+
+
+def evaluate_read(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, full: bool = True,
+                  generator: torch.Generator | None = None) -> tuple[dict, Reading | None, Reading | None]:
+    """``evaluate``'s metrics with the readings they came from: (metrics, fake's, the real draw's), both
+    None when a sample is non-finite. ``ganlab score`` reads its label-free metrics off the same features."""
     check_compatible(fake, dataset)
     if non_finite_samples(fake):
-        return {**dict.fromkeys(EVAL_KEYS), "n_samples": len(fake)}
+        return {**dict.fromkeys(EVAL_KEYS), "n_samples": len(fake)}, None, None
     fake = fake.detach().float().cpu().clamp(-1.0, 1.0)
     generator = generator if generator is not None else torch.Generator().manual_seed(REAL_SEED)
     real_images, _ = dataset.sample(n_real or len(fake), generator, split="held_out")
@@ -120,4 +127,4 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
         out["n_samples"] = len(fake)
         out.update(mode_metrics(fake_r, dataset))
         out.update(_feature_metrics(real_r.features, fake_r.features, full))
-    return out
+    return out, fake_r, real_r

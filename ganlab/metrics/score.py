@@ -19,7 +19,7 @@ from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_i
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.diversity import distinct_rows
-from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate
+from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.ndb import ndb, real_bins
@@ -116,7 +116,8 @@ def outside(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return rows[np.fromiter((row.tobytes() not in seen for row in rows), bool, len(rows))]
 
 
-def label_free(images: Tensor, reference: ImageDataset, real_seed: int) -> tuple[dict, list[str]]:
+def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_features: np.ndarray | None = None,
+               real_features: np.ndarray | None = None) -> tuple[dict, list[str]]:
     """The ``SCORE_ONLY_KEYS`` of ``images`` ``(N, C, R, R)`` and notes on what could not be read.
 
     Generated samples are compared with the distinct rows of ``evaluate``'s real draw (the held-out split,
@@ -132,8 +133,9 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int) -> tuple
     real_images, _ = reference.sample(len(images), generator, split="held_out")  # evaluate's real draw
     held_images, _ = reference.sample(len(images), generator, split="train")  # the stream continues
     read = reader_for(reference.name)
-    real = distinct_rows(read(real_images).features)
-    fake = read(images.detach().float().cpu().clamp(-1.0, 1.0)).features
+    # evaluate_read's features of the same images and the same real draw, where the caller has them
+    real = distinct_rows(read(real_images).features if real_features is None else real_features)
+    fake = read(images.detach().float().cpu().clamp(-1.0, 1.0)).features if fake_features is None else fake_features
     held: np.ndarray | None = outside(read(held_images).features, real)
     notes = []
     if held is not None and len(held) < MIN_HELD_OUT:
@@ -168,9 +170,12 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
     with limit_threads(threads or idle_cores()):
         images, reference, real_seed = load_samples(samples, dataset, resolution=resolution, n=n, seed=seed,
                                                     data_path=data_path)
-        metrics = evaluate(images, reference, full=True, generator=real_generator(real_seed))
+        metrics, fake_read, real_read = evaluate_read(images, reference, full=True,
+                                                      generator=real_generator(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
-        extra, extra_notes = label_free(images, reference, real_seed)
+        extra, extra_notes = label_free(images, reference, real_seed,
+                                        fake_features=None if fake_read is None else fake_read.features,
+                                        real_features=None if real_read is None else real_read.features)
         notes += extra_notes
         fid = None
         if inception_path() is None:

@@ -167,6 +167,23 @@ def test_non_finite_samples_have_no_label_free_reading():
     assert label_free(images, DigitsDataset(16), 0) == (dict.fromkeys(SCORE_ONLY_KEYS), [])
 
 
+def test_label_free_on_evaluates_features_equals_reading_the_images_again():
+    """score hands label_free the features evaluate read (the same images, the same real draw) instead of
+    reading them a second time: the readings are identical either way."""
+    from ganlab.metrics.evaluate import evaluate, evaluate_read
+    from ganlab.metrics.threads import limit_threads
+    from ganlab.sampling import real_generator
+
+    dataset = StackedDigitsDataset(16)
+    images, _ = dataset.sample(400, torch.Generator().manual_seed(4), split="train")
+    with limit_threads(1):
+        metrics, fake, real = evaluate_read(images, dataset, generator=real_generator(2))
+        assert metrics == evaluate(images, dataset, generator=real_generator(2))
+        again = label_free(images, dataset, 2)
+        shared = label_free(images, dataset, 2, fake_features=fake.features, real_features=real.features)
+    assert shared == again and shared[0]["ndb_k"] is not None and shared[0]["realistic_share_real"] is not None
+
+
 def test_idle_cores_is_a_sane_thread_count():
     import os
 
