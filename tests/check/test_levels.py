@@ -163,7 +163,16 @@ def test_the_shipped_example_validates() -> None:
     from ganlab.check.baseline import Baseline
 
     shipped = Baseline.model_validate_json((Path(__file__).parents[2] / "ablations" / "ci-baseline.json").read_text())
-    assert shipped.format == 2 or shipped.levels is None
+    # The worked example carries calibrated levels (format 2), as docs/check.md shows: each one the configured
+    # share of the healthy baseline's readings (diversity: share x lowest; duplicates: highest + share x rest).
+    assert shipped.format == 2 and shipped.levels is not None
+    raw = json.loads((Path(__file__).parents[2] / "ablations" / "ci-baseline.json").read_text())["levels"]
+    d, u, shares = raw["lowest_diversity"], raw["highest_dup_rate"], raw["shares"]
+    assert 0 < d and 0 <= u < 1
+    for key in ("collapse_full_diversity", "collapse_partial_diversity"):
+        assert raw["levels"][key] == pytest.approx(shares[key] * d, rel=1e-12)
+    for key in ("collapse_partial_dup_rate", "collapse_full_dup_rate"):
+        assert raw["levels"][key] == pytest.approx(u + shares[key] * (1 - u), rel=1e-12)
 
 
 def _nan(base: dict) -> str:
