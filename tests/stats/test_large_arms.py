@@ -127,3 +127,15 @@ def test_cut_t_interval_is_scipys_interval_intersected_with_the_range(values, bo
     ref_lo, ref_hi = sps.t.interval(0.95, len(a) - 1, loc=a.mean(), scale=sps.sem(a))
     assert lo == pytest.approx(max(ref_lo, min(bounds[0], mean)), rel=1e-9, abs=1e-9)
     assert hi == pytest.approx(min(ref_hi, max(bounds[1], mean)), rel=1e-9, abs=1e-9)
+
+
+def test_drawn_splits_in_blocks_are_the_splits_drawn_at_once(monkeypatch):
+    """A drawn null is drawn in blocks of rows (bounded memory); the blocks continue one generator, so the
+    splits, and every Monte Carlo p a report prints, are the same whatever the block size."""
+    values = np.arange(37.0)
+    once = exact._drawn_sums(values, 5)
+    monkeypatch.setattr(exact, "_DRAW_BLOCK", 3 * len(values))  # blocks of 3 rows, a last block of 2
+    assert np.array_equal(exact._drawn_sums(values, 5), once) and len(once) == exact.MC_RESAMPLES
+    rng = np.random.default_rng(20240601)
+    direct = np.argsort(rng.random((exact.MC_RESAMPLES, len(values))), axis=1)[:, :5]
+    assert np.array_equal(values[direct].sum(axis=1), once)
