@@ -120,8 +120,9 @@ def approximate_floor(test: str, n1: int, n2: int) -> float:
     if n1 <= 0 or n2 <= 0:
         return 1.0
     if test == "mannwhitney":
-        closed = min(1.0, float(Fraction(2, math.comb(n1 + n2, n1))))
-        return max(_mc_floor(), closed) if exact.mannwhitney_is_drawn(n1, n2) else closed
+        if exact.mannwhitney_is_drawn(n1, n2):
+            return exact.floor(test, n1, n2)  # the drawn null's, computed without drawing it
+        return min(1.0, float(Fraction(2, math.comb(n1 + n2, n1))))
     if test == "logrank" and math.comb(n1 + n2, n1) > exact.ENUMERATE_LIMIT:
         return max(_mc_floor(), logrank_normal_floor(n1, n2))
     return exact.floor(test, n1, n2)

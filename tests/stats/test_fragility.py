@@ -84,24 +84,26 @@ def test_the_correction_makes_a_result_more_fragile():
     assert fisher_fragility(4, 4, 0, 11, family_rule(family, 0, "holm", 0.05)) == 2
 
 
-def brute_swaps(x, y, significant):
-    """Breadth-first over actual value assignments (no ties): swap a variant and a baseline value adjacent in
-    the pooled order; p from scipy's exact Mann-Whitney."""
+def _labelled(x, y):
+    """(pooled values sorted, True where the variant holds the value, scipy's exact test of a labelling)."""
     pooled = np.sort(np.r_[x, y])
-    start = tuple(v in set(x) for v in pooled)  # True: the variant holds this value
 
-    def decided(labels):
-        xs = pooled[np.array(labels)]
-        ys = pooled[~np.array(labels)]
+    def test(labels):
+        xs, ys = pooled[np.array(labels)], pooled[~np.array(labels)]
         res = mannwhitneyu(xs, ys, method="exact", alternative="two-sided")
-        return significant(res.pvalue), np.sign(res.statistic - len(xs) * len(ys) / 2)
+        return res.pvalue, np.sign(res.statistic - len(xs) * len(ys) / 2)
 
-    ok, side = decided(start)
-    if not ok or side == 0:
-        return math.nan
+    return tuple(v in set(x) for v in pooled), test
+
+
+def _brute_search(start, stop, limit=math.inf):
+    """Breadth first over labellings (no ties): swap a variant and a baseline value adjacent in the pooled
+    order; the depth of the first labelling where ``stop`` holds, inf when none within ``limit`` swaps."""
     seen, queue = {start}, deque([(start, 0)])
     while queue:
         labels, depth = queue.popleft()
+        if depth >= limit:
+            continue
         for i in range(len(labels) - 1):
             if labels[i] != labels[i + 1]:
                 nxt = list(labels)
@@ -109,12 +111,26 @@ def brute_swaps(x, y, significant):
                 state = tuple(nxt)
                 if state in seen:
                     continue
-                ok, s = decided(state)
-                if not ok or s != side:
+                if stop(state):
                     return float(depth + 1)
                 seen.add(state)
                 queue.append((state, depth + 1))
-    return math.nan
+    return math.inf
+
+
+def brute_swaps(x, y, significant):
+    """Swaps until the result is no longer significant on its side; p from scipy's exact Mann-Whitney."""
+    start, test = _labelled(x, y)
+    p, side = test(start)
+    if not significant(p) or side == 0:
+        return math.nan
+
+    def undone(labels):
+        p, s = test(labels)
+        return not significant(p) or s != side
+
+    found = _brute_search(start, undone)
+    return math.nan if math.isinf(found) else found
 
 
 @settings(max_examples=60, deadline=None)
@@ -223,34 +239,14 @@ def test_fisher_to_decide_hand_computed():
 
 
 def brute_swaps_to_decide(x, y, significant, limit):
-    """Breadth first over value assignments (no ties), scipy's exact p: swaps until significant either way."""
-    pooled = np.sort(np.r_[x, y])
-    start = tuple(v in set(x) for v in pooled)
+    """Swaps (scipy's exact p) until the result is significant either way; inf past ``limit``."""
+    start, test = _labelled(x, y)
 
     def decided(labels):
-        xs, ys = pooled[np.array(labels)], pooled[~np.array(labels)]
-        res = mannwhitneyu(xs, ys, method="exact", alternative="two-sided")
-        return res.statistic != len(xs) * len(ys) / 2 and significant(res.pvalue)
+        p, side = test(labels)
+        return side != 0 and significant(p)
 
-    if decided(start):
-        return math.nan
-    seen, queue = {start}, deque([(start, 0)])
-    while queue:
-        labels, depth = queue.popleft()
-        if depth >= limit:
-            continue
-        for i in range(len(labels) - 1):
-            if labels[i] != labels[i + 1]:
-                nxt = list(labels)
-                nxt[i], nxt[i + 1] = nxt[i + 1], nxt[i]
-                state = tuple(nxt)
-                if state in seen:
-                    continue
-                if decided(state):
-                    return float(depth + 1)
-                seen.add(state)
-                queue.append((state, depth + 1))
-    return math.inf
+    return math.nan if decided(start) else _brute_search(start, decided, limit)
 
 
 @settings(max_examples=60, deadline=None)
