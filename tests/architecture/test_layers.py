@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ganlab.train", "ganlab.monitor"),
     ("ganlab.report",),
     ("ganlab.sweep",),
-    ("ganlab.calibration", "ganlab.collect"),
+    ("ganlab.calibration", "ganlab.collect", "ganlab.validation"),
     ("ganlab.check",),
     ("ganlab.testing",),
     ("ganlab.cli",),

