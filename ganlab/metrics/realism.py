@@ -11,17 +11,27 @@ A generated sample is *realistic* when its score exceeds 1; the realistic share 
 samples (higher is better). It has a scale only next to what held-out real data reads: real samples
 that are not among the reference rows pass at a rate well below 1 with half the balls kept (0.44 on
 stacked-digits, 0.51 on digits and on a ten-mode Gaussian mixture), so ``realism`` reports both.
+
+A *calibrated* realism level (``calibrated_level``) replaces the fixed 1 by a threshold read off held-out
+real data: the score that ``REALISM_PASS_RATE`` of held-out real samples (real rows outside the
+reference) reach. Then "realistic" has a known false-rejection rate on real data, on any data set, and
+the share of realistic generated samples reads against that rate (docs/metrics.md argues the rate, 0.5).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from ganlab.metrics.diversity import distinct_rows
 from ganlab.metrics.neighbours import CHUNK, cross_distance_blocks, feature_rows, knn_distances
 from ganlab.metrics.prdc import K_PRECISION_RECALL
+from ganlab.schema.log import REALISM_PASS_RATE
 
 KEEP_PERCENTILE = 50.0  # the authors' realism score keeps the balls up to the median radius
+MIN_CALIBRATION_ROWS = 10  # held-out real rows needed to read a level off (the 10th of 10 sets rate 0.1)
 
 
 def _checked(x: np.ndarray, what: str) -> np.ndarray:
@@ -79,3 +89,59 @@ def realism(real: np.ndarray, fake: np.ndarray, held_out: np.ndarray | None,
     balls = kept_balls(real, k, keep_percentile)
     return {"realistic_share": realistic_share(real, fake, balls=balls),
             "realistic_share_real": None if held_out is None else realistic_share(real, held_out, balls=balls)}
+
+
+@dataclass(frozen=True)
+class RealismLevel:
+    """A realism level calibrated on held-out real data (``calibrated_level``): the reference's kept balls and
+    the score threshold. ``real_share`` is the share of the calibration rows at or above it (>= ``pass_rate``;
+    above it only by ties at the threshold)."""
+
+    centres: np.ndarray  # (B, D) float32: the kept balls' centres
+    radii: np.ndarray  # (B,) float32
+    threshold: float  # a sample is realistic when its realism score is >= this
+    pass_rate: float  # the rate held-out real data was calibrated to pass at, in (0, 1]
+    real_share: float
+    calibration_rows: int
+
+
+def outside_rows(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The rows of ``(L, D)`` equal to no row of ``reference`` ``(N, D)`` (exact match, float32): held-out
+    rows must not be reference rows, whose scores are infinite (each is a kept centre or inside its ball)."""
+    rows, reference = np.asarray(rows, np.float32), np.asarray(reference, np.float32)
+    seen = {row.tobytes() for row in reference}
+    return rows[np.fromiter((row.tobytes() not in seen for row in rows), bool, len(rows))]
+
+
+def level_threshold(real_scores: np.ndarray, pass_rate: float) -> float:
+    """The largest threshold that at least ``pass_rate`` of ``real_scores`` ``(L,)`` reach: the
+    ``ceil(pass_rate * L)``-th largest score. Anything higher rejects more than ``1 - pass_rate`` of them."""
+    ordered = np.sort(np.asarray(real_scores, np.float64))
+    passing = math.ceil(round(pass_rate * len(ordered), 9))  # round: 0.95 * 20 is 19.000000000000004
+    return float(ordered[len(ordered) - passing])
+
+
+def calibrated_level(real: np.ndarray, held_out: np.ndarray, pass_rate: float = REALISM_PASS_RATE,
+                     k: int = K_PRECISION_RECALL, keep_percentile: float = KEEP_PERCENTILE) -> RealismLevel:
+    """The realism level at which ``pass_rate`` of ``held_out`` ``(L, D)`` passes, against ``real`` ``(N, D)``.
+
+    ``held_out`` are real samples outside ``real`` (rows equal to a reference row are dropped first, see
+    ``outside_rows``). A ValueError for a rate outside (0, 1], fewer than ``MIN_CALIBRATION_ROWS`` held-out
+    rows left, or what ``kept_balls`` refuses.
+    """
+    if not 0.0 < pass_rate <= 1.0:
+        raise ValueError(f"realism: pass_rate must be in (0, 1], got {pass_rate}")
+    balls = kept_balls(real, k, keep_percentile)
+    held = outside_rows(_checked(held_out, "held-out real"), _checked(real, "real"))
+    if len(held) < MIN_CALIBRATION_ROWS:
+        raise ValueError(f"realism: {len(held)} held-out real row(s) outside the reference; a level needs "
+                         f"{MIN_CALIBRATION_ROWS}")
+    scores = realism_scores(real, held, balls=balls)
+    threshold = level_threshold(scores, pass_rate)
+    return RealismLevel(balls[0], balls[1], threshold, float(pass_rate), float((scores >= threshold).mean()),
+                        len(held))
+
+
+def passes(level: RealismLevel, samples: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    """``(M,)`` bool: which of ``samples`` ``(M, D)`` reach the calibrated level (are *realistic*)."""
+    return realism_scores(np.empty((0, 0)), samples, chunk=chunk, balls=(level.centres, level.radii)) >= level.threshold

@@ -9,7 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ganlab.metrics.prdc import prdc
-from ganlab.metrics.realism import kept_balls, realism, realism_scores, realistic_share
+from ganlab.metrics.realism import (
+    MIN_CALIBRATION_ROWS,
+    calibrated_level,
+    kept_balls,
+    level_threshold,
+    outside_rows,
+    passes,
+    realism,
+    realism_scores,
+    realistic_share,
+)
+from ganlab.schema.log import REALISM_PASS_RATE
 
 CENTRES = np.random.default_rng(99).standard_normal((10, 8)) * 4
 
@@ -127,3 +138,95 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="keep_percentile"):
         kept_balls(real, keep_percentile=0.0)
     assert realism(real, real[:10], None)["realistic_share_real"] is None
+
+
+# The calibrated realism level: a threshold on the score that held-out real data passes at a stated rate.
+
+
+def reference_level(real: np.ndarray, held: np.ndarray, rate: float, k: int = 3, keep: float = 50.0) -> float:
+    """The level by its definition, in float64: the ceil(rate * L)-th largest held-out real score."""
+    real = np.asarray(real, np.float32).astype(np.float64)
+    held = np.asarray(held, np.float32).astype(np.float64)
+    scores = np.sort(reference_scores(real, held, k, keep))[::-1]
+    return float(scores[int(np.ceil(rate * len(held) - 1e-9)) - 1])
+
+
+@pytest.mark.parametrize(("rate", "keep", "shift"), [(0.5, 50.0, 0.0), (0.95, 50.0, 0.8), (0.8, 100.0, 0.3)])
+def test_level_matches_brute_force(rate, keep, shift):
+    rng = np.random.default_rng(int(rate * 100))
+    real, held, fake = mixture(400, rng), mixture(300, rng), mixture(300, rng) * 1.2 + shift
+    level = calibrated_level(real, held, rate, keep_percentile=keep)
+    expected = reference_level(real, held, rate, keep=keep)
+    assert level.threshold == pytest.approx(expected, rel=1e-4)  # float32 distances
+    assert level.calibration_rows == 300 and level.pass_rate == rate
+    ref = reference_scores(np.asarray(real, np.float32).astype(np.float64),
+                           np.asarray(fake, np.float32).astype(np.float64), 3, keep)
+    clear = np.abs(ref - expected) > 1e-3 * expected  # a float32 near-tie at the level may go either way
+    assert clear.mean() > 0.95
+    np.testing.assert_array_equal(passes(level, fake)[clear], (ref >= expected)[clear])
+
+
+@pytest.mark.parametrize("rate", [REALISM_PASS_RATE, 0.9])
+def test_real_data_passes_the_level_at_its_rate_on_a_fresh_draw(rate):
+    """The level is read off one held-out draw; an independent real draw passes at that rate (binomial error)."""
+    rng = np.random.default_rng(7)
+    real, calibration = mixture(2000, rng), mixture(2000, rng)
+    level = calibrated_level(real, calibration, rate)
+    assert rate <= level.real_share < rate + 1 / 2000 + 1e-12  # continuous scores: no ties at the level
+    for draw in range(3):
+        fresh = mixture(2000, np.random.default_rng(100 + draw))
+        # The fresh share's error, plus the level's own (it is the empirical quantile of 2000 scores).
+        standard_error = np.sqrt(rate * (1 - rate) * (1 / 2000 + 1 / 2000))
+        assert abs(passes(level, fresh).mean() - rate) < 4 * standard_error
+
+
+def test_digits_pass_the_level_noise_and_checkerboards_never_do():
+    """In the random-CNN feature space of real digits: a fresh held-out draw passes at about the rate; uniform
+    noise and checkerboards (the issue's garbage generators) do not pass at all."""
+    from ganlab.data import DigitsDataset
+    from ganlab.metrics.features import random_cnn_features
+
+    data, g = DigitsDataset(16), torch.Generator().manual_seed(0)
+    real = random_cnn_features(data.sample(1000, g, split="train")[0])
+    calibration = random_cnn_features(data.sample(300, g, split="held_out")[0])
+    fresh = outside_rows(random_cnn_features(data.sample(300, g, split="held_out")[0]), real)
+    level = calibrated_level(real, calibration)
+    noise, boards = _noise_and_checkerboards(300, np.random.default_rng(3))
+    rate = REALISM_PASS_RATE
+    share = passes(level, fresh).mean()
+    # the calibration draw shares held-out images with the fresh one (digits hold out ~360): loose on purpose
+    assert abs(share - rate) < 4 * np.sqrt(rate * (1 - rate) * (1 / len(fresh) + 1 / level.calibration_rows))
+    assert passes(level, random_cnn_features(noise)).mean() == 0.0
+    assert passes(level, random_cnn_features(boards)).mean() == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_held=st.integers(MIN_CALIBRATION_ROWS, 80), dim=st.integers(1, 4), rate=st.floats(0.01, 1.0),
+       ties=st.booleans(), seed=st.integers(0, 2**16))
+def test_level_properties(n_held, dim, rate, ties, seed):
+    """At least ``rate`` of the calibration rows pass, strictly fewer would pass anything higher, a higher rate
+    never raises the level, and a sample passes exactly when its score reaches the level."""
+    rng = np.random.default_rng(seed)
+    real = rng.standard_normal((60, dim))
+    held = rng.standard_normal((n_held, dim)) + 0.3
+    if ties:  # repeated held-out rows tie at their score
+        held = held[rng.integers(0, max(1, n_held // 3), n_held)]
+    level = calibrated_level(real, held, rate)
+    scores = realism_scores(real, held)
+    assert (scores >= level.threshold).mean() == level.real_share >= rate - 1e-12
+    assert (scores > level.threshold).mean() < rate
+    if rate > 0.02:
+        assert calibrated_level(real, held, rate / 2).threshold >= level.threshold
+    np.testing.assert_array_equal(passes(level, held), scores >= level.threshold)
+    assert level_threshold(scores, 1.0) == scores.min()
+
+
+def test_level_refusals():
+    rng = np.random.default_rng(8)
+    real = rng.standard_normal((100, 4))
+    with pytest.raises(ValueError, match="pass_rate"):
+        calibrated_level(real, rng.standard_normal((50, 4)), 0.0)
+    with pytest.raises(ValueError, match="9 held-out real row"):  # rows equal to reference rows do not count
+        calibrated_level(real, np.concatenate([real[:20], rng.standard_normal((9, 4))]))
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        calibrated_level(real, np.full((20, 4), np.inf))
