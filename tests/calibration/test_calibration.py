@@ -280,7 +280,7 @@ def test_train_then_table_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
         "  data: {dataset: stacked-digits, resolution: 16}\n"
         "  model: {nz: 8, width: 8}\n"
         "  train: {steps: 4, threads: 1, checkpoint_every: 100, device: cpu}\n"
-        "  diagnostics: {eval_every: 2, eval_samples: 16}\n"
+        "  diagnostics: {eval_every: 2, eval_samples: 16, final_samples: 100}\n"  # labels draw their own 10k
         "runs:\n"
         "  tiny: {intended: healthy, seeds: [0]}\n"
     )

@@ -20,7 +20,7 @@ CHECK = {
         "data": {"dataset": "digits", "resolution": 16},
         "model": {"width": 16, "nz": 16},
         "train": {"steps": 60, "batch_size": 16, "checkpoint_every": 60, "device": "cpu"},
-        "diagnostics": {"eval_every": 30, "eval_samples": 200},
+        "diagnostics": {"eval_every": 30, "eval_samples": 200, "final_samples": 500},
         "output": {"samples": 4},
     },
     "variants": {"relu-d": {"model.d_activation": "relu"}},

@@ -22,6 +22,7 @@ def _config(**train_overrides) -> GanlabConfig:
         "data": {"dataset": "gaussian-grid", "resolution": 16},
         "model": {"width": 32},
         "train": {"steps": 300, "threads": 1, "checkpoint_every": 1000, **train_overrides},
+        "diagnostics": {"final_samples": 1000},  # the events are under test here, not the final metrics
     })
 
 

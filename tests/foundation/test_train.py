@@ -225,7 +225,7 @@ def test_a_real_run_writes_exactly_the_schema(tmp_path):
     from ganlab.schema import EVAL_COLUMNS, EVAL_KEYS
 
     cfg = tiny_config(tmp_path, **{"diagnostics.enabled": True, "diagnostics.eval_every": 6,
-                                   "diagnostics.eval_samples": 50})
+                                   "diagnostics.eval_samples": 50, "diagnostics.final_samples": 200})
     result = train(cfg)
     raw = json.loads((result.run_dir / "run.json").read_text())
     assert list(raw) == list(RunRecord.model_fields)  # every field, in the documented order

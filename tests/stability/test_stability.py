@@ -76,6 +76,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Trained]:
         extra = {"seed": seed, **overrides}
         if steps:
             extra.update({"train.steps": steps, "train.checkpoint_every": steps})
+        if not name.startswith("baseline"):  # their events are under test; 10k final samples cost ~4 s a run
+            extra["diagnostics.final_samples"] = 1000
         config = resolve_config(validate(BASE, "<stability>", None, extra))
         tasks.append(RunTask(variant=name, seed=seed, run_id=run_id(config), overrides=extra,
                              config=config_to_dict(config), run_dir=str(root / "runs" / name),
