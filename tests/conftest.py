@@ -55,7 +55,10 @@ def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 # Folders whose tests need no digit ensemble run first, beside the background process that trains it, so
 # the first test that needs it finds it trained instead of idling a core while it waits. A stable sort:
-# each module's tests keep their order and stay together (module fixtures are built once).
+# each module's tests keep their order and stay together (module fixtures are built once). pytest-xdist
+# hands files out in this order only with --no-loadscope-reorder (addopts); by default it sends the
+# files with the most tests first, which put two ensemble-bound files on both workers at the start, each
+# idling 20-26 s on the classifier's lock.
 ENSEMBLE_FREE_FIRST = ("architecture", "schema", "stats", "report", "diagnostics", "badinput", "foundation")
 
 
