@@ -87,9 +87,8 @@ def study(real: RealSplit, runs: dict[str, Path]) -> list[dict]:
         rows.append({"space": space, "run": "real", **readings(reference, read(real.held_out))})
         for name, images in samples.items():
             values = dict.fromkeys(READINGS) if images is None else readings(reference, read(images))
-            rows.append({"space": space, "run": name, "non_finite": images is None, **values})
+            rows.append({"space": space, "run": name, "nan_samples": images is None, **values})
     return rows
-
 
 
 def ndb_of_runs(real: RealSplit, runs: dict[str, Path]) -> list[dict]:
