@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=list(BUILDERS), action="append", help="one dataset (repeatable)")
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help="images per dataset")
     parser.add_argument("--seed", type=int, default=0, help="draw seed of stacked-digits and shapes")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # run directories may follow --out
     try:
         if args.action == "export":
             for name in args.only or list(BUILDERS):

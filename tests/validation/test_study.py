@@ -80,6 +80,13 @@ def test_study_rows_cover_every_space_and_run(small_study, tmp_path):
     by_space = {(r["space"], r["run"]): r["ndb_k"] for r in ndb_rows}
     for row in rows:  # the same partition and samples as the study's
         assert by_space[(row["space"], row["run"])] == pytest.approx(row["ndb_k"])
+    table = tmp_path / "ndb.csv"  # the CLI, run directories after --out
+    assert main(["ndb", str(small_study), "--resolution", "16", "--out", str(table), str(run_dir)]) == 0
+    import pandas as pd
+
+    written = pd.read_csv(table)
+    assert sorted(written.run.unique()) == ["healthy-s0", "real"]
+    assert written.ndb_k.tolist() == pytest.approx([r["ndb_k"] for r in ndb_rows])
 
 
 def test_cli_refuses_a_folder_that_is_no_run_and_a_missing_out(small_study, tmp_path, capsys):
