@@ -22,7 +22,7 @@ WARM_CLASSIFIER = ("from ganlab.metrics.classifier import digit_classifier; digi
 
 
 @pytest.fixture(scope="session", autouse=True)
-def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """One cache (the mode classifier) per test session, never the user's ~/.cache.
 
     The digit ensemble (about a minute of one core) starts training in a background process at once, so
@@ -42,7 +42,9 @@ def ganlab_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path = str(tmp_path_factory.mktemp("ganlab-cache"))
     os.environ["GANLAB_CACHE_DIR"] = path
     warm = None
-    if worker in (None, "gw0"):  # the other workers wait on the cache entry's lock and load what it wrote
+    # A session of fuzz campaigns alone (CI's second step) evaluates nothing: warming would take a core from them.
+    fuzz_only = all(item.get_closest_marker("fuzz") for item in request.session.items)
+    if worker in (None, "gw0") and not fuzz_only:  # other workers wait on the cache entry's lock, load what it wrote
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         warm = subprocess.Popen([sys.executable, "-c", WARM_CLASSIFIER], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
