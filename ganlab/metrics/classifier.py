@@ -19,7 +19,6 @@ directory under a key that hashes the training data, this file's and ``augment``
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -30,12 +29,10 @@ from torch import Tensor, nn
 
 from ganlab.data.digits import N_CLASSES, digit_splits, resize_digits
 from ganlab.data.files import resize_square
-from ganlab.io import atomic_path
-from ganlab.lock import held
 from ganlab.metrics import augment
 from ganlab.metrics.augment import INPUT_RESOLUTION
+from ganlab.metrics.cache import cache_dir, load_cached, load_or_train
 from ganlab.metrics.threads import limit_threads
-from ganlab.schema import LOCK_FILE
 
 FEATURE_DIM = 64  # the feature network's penultimate layer: the space of Fréchet/KID/PRDC/diversity on digits
 AMBIGUOUS = -1  # a digit the members do not agree on
@@ -137,15 +134,6 @@ def to_input(images: Tensor) -> Tensor:
     return resize_square(images.float(), INPUT_RESOLUTION)
 
 
-def cache_dir() -> Path:
-    """``$GANLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/ganlab``, else ``~/.cache/ganlab``."""
-    if os.environ.get("GANLAB_CACHE_DIR"):
-        return Path(os.environ["GANLAB_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "ganlab"
-    return Path.home() / ".cache" / "ganlab"
-
-
 def cache_key() -> str:
     """Hash of the training data, this module's and ``augment``'s source, ``MEMBERS`` and ``FEATURES`` (16 hex
     digits)."""
@@ -244,19 +232,6 @@ def cache_path(key: str | None = None) -> Path:
     return cache_dir() / f"digit-classifier-{key or cache_key()}.pt"
 
 
-def _load(path: Path) -> DigitEnsemble | None:
-    """The cached ensemble at ``path``, or None when it is missing or unreadable."""
-    net = DigitEnsemble()
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        net.load_state_dict(payload["state_dict"])
-    except Exception:
-        # Missing, truncated or otherwise unreadable cache: torch.load can fail in many ways on a
-        # damaged file, and every one of them means the same thing here: train it again.
-        return None
-    return net
-
-
 def digit_classifier() -> DigitEnsemble:
     """The trained ensemble in eval mode: from this process's memory, else the disk cache, else trained.
 
@@ -267,15 +242,7 @@ def digit_classifier() -> DigitEnsemble:
     key = cache_key()
     if key in _LOADED:
         return _LOADED[key]
-    path = cache_path(key)
-    net = _load(path)
-    if net is None:
-        with held(path.with_name(path.name + LOCK_FILE), None):
-            net = _load(path)  # trained by the process we waited for
-            if net is None:
-                net = train_classifier()
-                with atomic_path(path) as tmp:
-                    torch.save({"state_dict": net.state_dict(), "key": key,
-                                "held_out_accuracy": held_out_accuracy(net)}, tmp)
+    net = load_or_train(cache_path(key), lambda path: load_cached(path, DigitEnsemble()), train_classifier,
+                        lambda net: {"key": key, "held_out_accuracy": held_out_accuracy(net)})
     _LOADED[key] = net.eval()
     return _LOADED[key]

@@ -20,11 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganlab.data.files import resize_square
-from ganlab.io import atomic_path
-from ganlab.lock import held
-from ganlab.metrics.classifier import cache_dir
+from ganlab.metrics.cache import cache_dir, load_cached, load_or_train
 from ganlab.metrics.threads import limit_threads
-from ganlab.schema import LOCK_FILE
 
 ENCODER_RESOLUTION = 32
 BATCH = 1024  # images per forward pass when reading features
@@ -114,31 +111,16 @@ def train_encoder(images: Tensor, spec: EncoderSpec = SPEC) -> Autoencoder:
 _LOADED: dict[str, Autoencoder] = {}
 
 
-def _load(path: Path, channels: int) -> Autoencoder | None:
-    net = Autoencoder(channels)
-    try:
-        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["state_dict"])
-    except Exception:  # missing or damaged cache file: train again
-        return None
-    return net.eval()
-
-
 def data_encoder(images: Tensor, spec: EncoderSpec = SPEC) -> Autoencoder:
     """The encoder of ``images`` ``(N, C, R, R)``: from this process's memory, else the disk cache
     (``encoder-<key>.pt``), else trained (a minute or so on a CPU for a few thousand images) and cached.
     Training holds the file's lock, so a second process waits and loads instead of training again."""
     key = encoder_key(images, spec)
     if key not in _LOADED:
-        path = cache_dir() / f"encoder-{key}.pt"
-        net = _load(path, images.shape[1])
-        if net is None:
-            with held(path.with_name(path.name + LOCK_FILE), None):
-                net = _load(path, images.shape[1])
-                if net is None:
-                    net = train_encoder(images, spec)
-                    with atomic_path(path) as tmp:
-                        torch.save({"state_dict": net.state_dict(), "key": key}, tmp)
-        _LOADED[key] = net
+        net = load_or_train(cache_dir() / f"encoder-{key}.pt",
+                            lambda path: load_cached(path, Autoencoder(images.shape[1])),
+                            lambda: train_encoder(images, spec), lambda net: {"key": key})
+        _LOADED[key] = net.eval()
     return _LOADED[key]
 
 
