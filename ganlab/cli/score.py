@@ -19,7 +19,8 @@ def _json_value(value: object) -> object:
 
 
 def score_json(result: ScoreResult) -> str:
-    """Exactly one JSON object: the ``SCORE_KEYS``, then the ``SCORE_ONLY_KEYS`` (null where one does not apply)."""
+    """Exactly one JSON object: the ``SCORE_KEYS``, the ``GATE_KEYS``, then the ``SCORE_ONLY_KEYS`` (null where one
+    does not apply)."""
     values = {**result.metrics, **result.label_free}
     return json.dumps({k: _json_value(v) for k, v in values.items()}, allow_nan=False)
 
@@ -37,7 +38,7 @@ def print_table(result: ScoreResult) -> None:
     from rich.table import Table
 
     from ganlab.metrics import HIGHER_IS_BETTER
-    from ganlab.schema.log import SCORE_ONLY_HIGHER_IS_BETTER
+    from ganlab.schema.log import GATE_PASS_RATE, SCORE_ONLY_HIGHER_IS_BETTER
 
     console = Console()
     table = Table(title=f"{result.source} vs {result.dataset} (held out)", title_justify="left")
@@ -54,6 +55,8 @@ def print_table(result: ScoreResult) -> None:
     for key, value in rows.items():
         direction = directions.get(key)
         real = _format(extra[f"{key}_real"]) if f"{key}_real" in extra else ""
+        if key == "manifold_share" and value is not None:
+            real = _format(GATE_PASS_RATE)  # the gate's level is read off held-out real data at this rate
         table.add_row(key, _format(value), "" if direction is None else ("higher" if direction else "lower"), real)
     console.print(table)
     for note in result.notes:

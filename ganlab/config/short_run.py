@@ -40,20 +40,21 @@ def short_run_notes(config: GanlabConfig) -> list[str]:
     if not diag.enabled:
         return ["diagnostics.enabled is false: no detector runs"]
     notes, kinds = [], set(diag.detectors)
-    if EventKind.MODE_COLLAPSE in kinds:
-        evals = steps // diag.eval_every if diag.eval_every else 0
+    windowed = [k for k in (EventKind.MODE_COLLAPSE, EventKind.QUALITY_COLLAPSE) if k in kinds]
+    evals = steps // diag.eval_every if diag.eval_every else 0
+    for kind in windowed:  # both confirm on collapse_persist evaluations spanning collapse_min_steps
         if diag.eval_every == 0:
-            notes.append("mode_collapse cannot fire: no periodic evaluation (diagnostics.eval_every 0)")
+            notes.append(f"{kind} cannot fire: no periodic evaluation (diagnostics.eval_every 0)")
         elif evals < diag.collapse_persist:
-            notes.append(f"mode_collapse cannot fire: {evals} evaluation(s) in {steps} steps (diagnostics.eval_every "
+            notes.append(f"{kind} cannot fire: {evals} evaluation(s) in {steps} steps (diagnostics.eval_every "
                          f"{diag.eval_every}), it needs diagnostics.collapse_persist {diag.collapse_persist}; set "
                          f"diagnostics.eval_every to at most {steps // diag.collapse_persist}")
-        else:
-            fitted = fitted_collapse_min_steps(config)
-            if fitted != diag.collapse_min_steps:
-                notes.append(f"mode_collapse: diagnostics.collapse_min_steps {diag.collapse_min_steps} fitted to "
-                             f"{fitted} for a {steps}-step run (a collapse must last {fitted} steps and "
-                             f"{diag.collapse_persist} evaluations)")
+    if windowed and diag.eval_every and evals >= diag.collapse_persist:
+        fitted = fitted_collapse_min_steps(config)
+        if fitted != diag.collapse_min_steps:
+            notes.append(f"{' and '.join(windowed)}: diagnostics.collapse_min_steps {diag.collapse_min_steps} "
+                         f"fitted to {fitted} for a {steps}-step run (a collapse must last {fitted} steps and "
+                         f"{diag.collapse_persist} evaluations)")
     if EventKind.GRADIENT_EXPLOSION in kinds and steps < diag.explosion_burn_in + 2 * diag.explosion_sustain:
         need = diag.explosion_burn_in + 2 * diag.explosion_sustain
         notes.append(f"gradient_explosion cannot fire: nothing before diagnostics.explosion_burn_in "

@@ -2,7 +2,7 @@
 
 Works on the eval rows only (``eval_*`` columns, NaN elsewhere); every signal is optional:
 
-* coverage = ``eval_modes`` / the modes a perfect generator hits with ``eval_samples`` draws,
+* coverage = ``eval_modes_ungated`` (``eval_modes`` in a log without it) / the modes a perfect generator hits with ``eval_samples`` draws,
   ``M * (1 - (1 - 1/M) ** n)`` for ``M = eval_modes_total`` (632 of 1000 at n = M = 1000), so 1.0
   means "as good as sampling the data" whatever the sample size;
 * effective coverage from ``eval_kl``: ``M * exp(-KL)`` is the effective number of modes of the
@@ -34,6 +34,7 @@ from ganlab.schema import (
     EVAL_KL,
     EVAL_MODES,
     EVAL_MODES_TOTAL,
+    EVAL_MODES_UNGATED,
     Event,
     EventKind,
     Severity,
@@ -104,7 +105,7 @@ def _improving(sig: dict[str, tuple[np.ndarray, bool]], starts: np.ndarray, conf
     return out
 
 
-def _confirmed(mask: np.ndarray, starts: np.ndarray, improving: np.ndarray) -> np.ndarray:
+def confirmed_rows(mask: np.ndarray, starts: np.ndarray, improving: np.ndarray) -> np.ndarray:
     """Rows inside some window on which ``mask`` held throughout and nothing improved."""
     ok = starts >= 0
     bad = np.concatenate(([0], np.cumsum(~mask)))  # bad[i] = rows before i where mask is False
@@ -122,11 +123,17 @@ def signal_values(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tupl
     out: dict[str, tuple[np.ndarray, bool]] = {}
     if {EVAL_MODES, EVAL_MODES_TOTAL} <= set(ev.columns):
         expected = expected_modes(ev[EVAL_MODES_TOTAL].to_numpy(), config.eval_samples)
-        coverage = ev[EVAL_MODES].to_numpy() / expected
+        # The count over every sample, where the log has it: the levels below were set on it, and samples
+        # off the data's manifold are quality_collapse's to report (a gated count reads low for both).
+        modes = ev[EVAL_MODES].to_numpy()
+        if EVAL_MODES_UNGATED in ev.columns:
+            ungated = ev[EVAL_MODES_UNGATED].to_numpy()
+            modes = np.where(np.isfinite(ungated), ungated, modes)
+        coverage = modes / expected
         if EVAL_KL in ev.columns:
             # KL is NaN when no sample was recognisable as any mode: that is poor quality (early
             # training), not evidence that G covers 0 modes, so coverage says nothing on that row.
-            blind = (ev[EVAL_MODES].to_numpy() == 0) & np.isnan(ev[EVAL_KL].to_numpy())
+            blind = (modes == 0) & np.isnan(ev[EVAL_KL].to_numpy())
             coverage = np.where(blind, np.nan, coverage)
         out["coverage"] = (coverage, True)
         if EVAL_KL in ev.columns:
@@ -205,7 +212,7 @@ def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarr
     _, partial = levels(sig, config, len(ev))
     _, low = levels(sig, g_side_config(config), len(ev))
     starts = window_starts(ev["step"].to_numpy(), config.collapse_persist, config.collapse_min_steps)
-    confirmed = _confirmed(partial, starts, _improving(sig, starts, config))
+    confirmed = confirmed_rows(partial, starts, _improving(sig, starts, config))
     latest = np.cumsum(is_eval) - 1  # index of the latest eval row at or before each row
     seen = latest >= 0
     at = np.maximum(latest, 0)
@@ -231,8 +238,8 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     # A collapse is confirmed at row t when every eval of t's window shows it and nothing improved.
     starts = window_starts(steps, config.collapse_persist, config.collapse_min_steps)
     improving = _improving(sig, starts, config)
-    confirmed = _confirmed(partial, starts, improving)
-    confirmed_full = _confirmed(full, starts, improving)
+    confirmed = confirmed_rows(partial, starts, improving)
+    confirmed_full = confirmed_rows(full, starts, improving)
     best = {name: best_seen(values, higher) for name, (values, higher) in sig.items()}
     events = []
     for first, last in true_runs(confirmed):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ganlab.schema import EventKind
 
-# The columns each detector cannot run without. mode_collapse reads the optional eval_* columns and
+# The columns each detector cannot run without. mode_collapse and quality_collapse read the optional eval_* columns and
 # simply finds nothing in a log without them (so does oscillation's G-side test).
 NEEDS: dict[EventKind, tuple[str, ...]] = {
     EventKind.NON_FINITE: ("loss_d", "loss_g"),
@@ -23,6 +23,7 @@ NEEDS: dict[EventKind, tuple[str, ...]] = {
     EventKind.MODE_COLLAPSE: (),
     EventKind.GRADIENT_EXPLOSION: ("grad_norm_d", "grad_norm_g"),
     EventKind.OSCILLATION: ("loss_d", "loss_g"),
+    EventKind.QUALITY_COLLAPSE: (),  # reads eval_manifold_share, which only a gated evaluation logs
 }
 
 # Other spellings of the schema's columns, compared after ``squash`` (lower case, no separators), so

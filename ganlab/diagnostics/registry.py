@@ -18,6 +18,7 @@ from ganlab.diagnostics.explosion import gradient_explosion
 from ganlab.diagnostics.log import prepare
 from ganlab.diagnostics.nonfinite import non_finite, with_tensor
 from ganlab.diagnostics.oscillation import oscillation
+from ganlab.diagnostics.quality import quality_collapse
 from ganlab.schema import EVENT_KINDS, Event, EventKind
 
 Detector = Callable[[pd.DataFrame, DiagnosticsConfig], list[Event]]
@@ -28,6 +29,7 @@ DETECTORS: dict[EventKind, Detector] = {
     EventKind.MODE_COLLAPSE: mode_collapse,
     EventKind.GRADIENT_EXPLOSION: gradient_explosion,
     EventKind.OSCILLATION: oscillation,
+    EventKind.QUALITY_COLLAPSE: quality_collapse,
 }
 assert tuple(DETECTORS) == EVENT_KINDS, "one detector per EventKind, in its order"
 

@@ -16,15 +16,17 @@ from ganlab.metrics.confusion import cleaned_counts, covered_modes, mode_confusi
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.features import Reading, reader_for
 from ganlab.metrics.frechet import frechet_distance
+from ganlab.metrics.gate import GATE_PASS_RATE, on_manifold
 from ganlab.metrics.kid import kid
-from ganlab.metrics.modes import mode_histogram, modes_covered, reverse_kl_counts
+from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse_kl_counts
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
 from ganlab.sampling import non_finite_samples
 from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - defined with the on-disk contract
 
-MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
+MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate",
+             "modes_ungated")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
 
 
@@ -46,27 +48,35 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def mode_metrics(fake: Reading, dataset: ImageDataset) -> dict:
+def mode_metrics(fake: Reading, dataset: ImageDataset, realistic: np.ndarray | None = None) -> dict:
     """The ``MODE_KEYS`` of a reading (all None when the data has no mode reader).
 
+    ``realistic`` ``(N,)`` bool is the realism gate (``ganlab.metrics.gate``): modes are counted among those
+    samples only, so samples off the data's manifold cover no mode however the classifier reads them.
     ``modes`` is the confusion-corrected count (``ganlab.metrics.confusion``), ``modes_raw`` the
     plain count of modes hit at least once, ``modes_expected`` what a perfect generator reaches
-    with as many samples under the same rule, ``mode_coverage`` = modes / modes_expected, and
-    ``ambiguous_rate`` the share of samples the ensemble's members read differently.
+    with as many samples under the same rule (and the same gate: held-out real data passes at
+    ``GATE_PASS_RATE``), ``mode_coverage`` = modes / modes_expected, ``ambiguous_rate`` the share of samples
+    the ensemble's members read differently, and ``modes_ungated`` the corrected count over every sample.
     """
     probs = dataset.mode_probs()
     if fake.modes is None or probs is None or dataset.n_modes is None:
         return dict.fromkeys(MODE_KEYS)
     confusion = (None if fake.channel_confusion is None
                  else mode_confusion(fake.channel_confusion, dataset.channels))
-    counts = mode_histogram(fake.modes, dataset.n_modes)
+    gated = fake.modes if realistic is None else np.where(realistic, fake.modes, NO_MODE)
+    counts = mode_histogram(gated, dataset.n_modes)
     modes = int(covered_modes(counts, confusion).sum())
-    expected = modes_expected(probs, len(fake.modes), fake.channel_confusion, dataset.channels)
+    drawn = len(gated) if realistic is None else round(GATE_PASS_RATE * len(gated))
+    expected = modes_expected(probs, drawn, fake.channel_confusion, dataset.channels)
     cleaned = cleaned_counts(counts, confusion)  # the misreads of the other modes taken out
+    ungated = modes if realistic is None else int(covered_modes(mode_histogram(fake.modes, dataset.n_modes),
+                                                                  confusion).sum())
     return {"modes": modes, "modes_total": int(dataset.n_modes), "kl": _finite(reverse_kl_counts(cleaned, probs)),
-            "modes_raw": modes_covered(fake.modes, dataset.n_modes), "modes_expected": expected,
+            "modes_raw": modes_covered(gated, dataset.n_modes), "modes_expected": expected,
             "mode_coverage": modes / expected if expected > 0 else None,
-            "ambiguous_rate": None if fake.ambiguous is None else float(fake.ambiguous.mean())}
+            "ambiguous_rate": None if fake.ambiguous is None else float(fake.ambiguous.mean()),
+            "modes_ungated": ungated}
 
 
 def _feature_metrics(real: np.ndarray, fake: np.ndarray, full: bool) -> dict:
@@ -99,7 +109,8 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
     generator a fixed seed is used, so repeated calls compare against the same real draw.
     Returns ``EVAL_KEYS``: ``n_samples``, mode metrics (``MODE_KEYS``, see ``mode_metrics``; None
     without known modes), ``frechet``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``,
-    ``coverage`` (None when ``full=False``), ``diversity`` and ``dup_rate``. Directions are in
+    ``coverage`` (None when ``full=False``), ``diversity``, ``dup_rate`` and ``manifold_share`` (the realism
+    gate's pass rate, ``ganlab.metrics.gate``; None when the data is too small to hold images out). Directions are in
     ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1]. A sample holding NaN or Inf has no meaning, and
     zeroing it would score a diverged generator as one plausible gray image (precision 1.0 on digits):
     when any sample is non-finite every metric is None (``n_samples`` aside). Callers that can say so
@@ -125,6 +136,8 @@ def evaluate_read(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = N
         fake_r, real_r = read(fake), read(real_images)
         out: dict = dict.fromkeys(EVAL_KEYS)
         out["n_samples"] = len(fake)
-        out.update(mode_metrics(fake_r, dataset))
+        realistic = on_manifold(fake_r.features, dataset, read)
+        out["manifold_share"] = None if realistic is None else float(realistic.mean())
+        out.update(mode_metrics(fake_r, dataset, realistic))
         out.update(_feature_metrics(real_r.features, fake_r.features, full))
     return out, fake_r, real_r

@@ -20,6 +20,7 @@ from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.diversity import distinct_rows
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
+from ganlab.schema.log import GATE_KEYS
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.ndb import ndb, real_bins
@@ -34,7 +35,7 @@ MIN_HELD_OUT = 10  # real images outside the reference draw needed for the real-
 
 @dataclass(frozen=True)
 class ScoreResult:
-    metrics: dict  # exactly SCORE_KEYS; None where a metric does not apply
+    metrics: dict  # exactly SCORE_KEYS, then GATE_KEYS; None where a metric does not apply
     dataset: str
     source: str
     notes: tuple[str, ...]
@@ -160,7 +161,7 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
           threads: int | None = None) -> ScoreResult:
     """Score SAMPLES (see the module docstring) against ``dataset``'s held-out split.
 
-    Returns the ``SCORE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), the label-free
+    Returns the ``SCORE_KEYS`` and ``GATE_KEYS`` metrics (see ``ganlab.metrics.evaluate``), the label-free
     ``SCORE_ONLY_KEYS`` (see ``label_free``), notes on the feature space and on Inception FID, and the
     Inception FID itself when local weights are configured.
     Real samples are drawn with ``seed`` (default: a run directory's seed, else 0), so scores are
@@ -183,5 +184,5 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
         else:
             real, _ = reference.sample(len(images), real_generator(real_seed), split="held_out")
             fid = inception_fid(images, real)
-    return ScoreResult({k: metrics[k] for k in SCORE_KEYS}, reference.name, str(samples), tuple(notes), fid,
+    return ScoreResult({k: metrics[k] for k in (*SCORE_KEYS, *GATE_KEYS)}, reference.name, str(samples), tuple(notes), fid,
                        extra)

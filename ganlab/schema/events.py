@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     MODE_COLLAPSE = "mode_collapse"
     GRADIENT_EXPLOSION = "gradient_explosion"
     OSCILLATION = "oscillation"
+    QUALITY_COLLAPSE = "quality_collapse"
 
 
 class Severity(StrEnum):

@@ -31,19 +31,27 @@ LOG_COLUMNS = ("step", *LOGGED_VALUES, "lr_d", "lr_g", "time_s")
 SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_std",
               "precision", "recall", "density", "coverage", "diversity",
               "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate")
-EVAL_KEYS = (*SCORE_KEYS, "dup_rate")
-# Keys only ``ganlab score`` computes, after SCORE_KEYS in its JSON: label-free coverage and realism, each
+# ``manifold_share`` is the realism gate's reading (ganlab.metrics.gate): the share of samples on the real
+# data's manifold, against a fixed-size real reference, so it means the same at 500 and at 10,000 samples;
+# ``modes`` and ``mode_coverage`` count among those samples only, ``modes_ungated`` among all of them.
+GATE_KEYS = ("manifold_share", "modes_ungated")
+EVAL_KEYS = (*SCORE_KEYS, "dup_rate", *GATE_KEYS)
+# Keys only ``ganlab score`` computes, after SCORE_KEYS and GATE_KEYS in its JSON: label-free coverage and realism, each
 # next to what held-out real data reads (``_real``) so it has a scale. They are not in EVAL_KEYS, so a
 # run's final metrics, ``results.parquet`` and the sweep report keep their keys, and are not endpoints.
 SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins", "realistic_share", "realistic_share_real")
 # The share of held-out real samples a calibrated realism level passes (ganlab.metrics.realism): the
 # median held-out real score. docs/metrics.md says why 0.5 and not 0.95.
 REALISM_PASS_RATE = 0.5
-CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate")
+# The rate held-out real data passes the realism gate of every evaluation at (``manifold_share``,
+# ganlab.metrics.gate): a generator as good as the data reads this; docs/metrics.md says why 0.8.
+GATE_PASS_RATE = 0.8
+CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate", "manifold_share", "modes_ungated")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
 # Each by name, for the detectors and the calibration truth that read them.
-EVAL_MODES, EVAL_MODES_TOTAL, EVAL_KL, EVAL_DIVERSITY, EVAL_DUP_RATE = EVAL_COLUMNS
+(EVAL_MODES, EVAL_MODES_TOTAL, EVAL_KL, EVAL_DIVERSITY, EVAL_DUP_RATE, EVAL_MANIFOLD_SHARE,
+ EVAL_MODES_UNGATED) = EVAL_COLUMNS
 
 # Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
 # is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction
@@ -63,6 +71,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "modes_raw": True,  # plain count (hit once), kept to show what the confusion correction removed
     "mode_coverage": True,  # modes / modes_expected, ~1 for a perfect generator
     "ambiguous_rate": False,  # share of samples the classifier ensemble reads differently
+    "manifold_share": True,  # share of samples past the realism gate; held-out real data reads GATE_PASS_RATE
+    "modes_ungated": True,  # ``modes`` over every sample, realistic or not, to show what the gate removed
 }
 
 # The directions of SCORE_ONLY_KEYS, for ``ganlab score`` alone (outside HIGHER_IS_BETTER: not endpoints).
@@ -72,9 +82,9 @@ SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False, "realistic_share
 # interval to it. Unlisted metrics (kid, whose unbiased estimate can be negative) are unbounded.
 _COUNT, _SHARE = (0.0, math.inf), (0.0, 1.0)
 METRIC_RANGE: dict[str, tuple[float, float]] = {
-    **dict.fromkeys(("n_samples", "modes", "modes_total", "modes_raw", "modes_expected"), _COUNT),
+    **dict.fromkeys(("n_samples", "modes", "modes_total", "modes_raw", "modes_expected", "modes_ungated"), _COUNT),
     **dict.fromkeys(("kl", "frechet", "fid_inception", "density", "diversity", "mode_coverage"), _COUNT),
-    **dict.fromkeys(("precision", "recall", "coverage", "dup_rate", "ambiguous_rate"), _SHARE),
+    **dict.fromkeys(("precision", "recall", "coverage", "dup_rate", "ambiguous_rate", "manifold_share"), _SHARE),
 }
 
 

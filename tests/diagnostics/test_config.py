@@ -27,7 +27,7 @@ def documented_defaults() -> dict[str, object]:
         keys = re.findall(r"`(\w+)`", cells[0])
         values = [v.strip() for v in cells[1].split(",")] if len(keys) > 1 else [cells[1]]
         for key, value in zip(keys, values, strict=True):
-            found[key] = list(EVENT_KINDS) if value == "all five" else yaml.safe_load(value)
+            found[key] = list(EVENT_KINDS) if value == "all six" else yaml.safe_load(value)
     return found
 
 

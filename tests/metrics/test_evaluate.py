@@ -50,7 +50,9 @@ def test_score_on_a_file_counts_true_modes(digit_net, tmp_path):
     metrics = score(tmp_path / "samples.npz", "stacked-digits", threads=1).metrics
     assert abs(metrics["modes"] - 100) <= 2 and metrics["modes_raw"] > 110
     assert metrics["kl"] == pytest.approx(math.log(10), abs=0.15)
-    assert metrics["modes_expected"] >= 990  # 10k samples: a perfect generator is counted at ~all 1000
+    # 10k samples, 8,000 of which pass the realism gate as real data's do: a perfect generator is counted at
+    # ~all 1000 (988.5 of them through the classifiers' confusion; 999.7 by the formula without it)
+    assert metrics["modes_expected"] >= 985
 
 
 def test_ambiguous_samples_are_where_no_majority_reads_a_channel(digit_net):
@@ -82,7 +84,9 @@ def test_one_image_repeated_is_collapse(digit_net):
     ds = StackedDigitsDataset(16)
     images, _ = ds.sample(1, torch.Generator().manual_seed(3), split="train")
     out = evaluate(images.repeat(500, 1, 1, 1), ds)
-    assert out["modes"] == 1
+    assert out["modes_ungated"] == 1
+    # One real image: on the manifold or not as a whole, and its mode counts only if it is.
+    assert out["manifold_share"] in (0.0, 1.0) and out["modes"] == int(out["manifold_share"])
     assert out["diversity"] < 0.01
     assert out["dup_rate"] == 1.0
     assert out["recall"] == 0.0 and out["coverage"] < 0.05  # one point sits in a few real balls

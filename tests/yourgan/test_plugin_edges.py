@@ -27,12 +27,13 @@ def test_quiet_output_still_names_the_profile_and_what_it_cannot_catch(pytester,
             assert_stable(ganlab_tiny_config, steps=20, overrides={"diagnostics.final_samples": 256})
     """)
     result = pytester.runpytest_subprocess("-q")
-    result.assert_outcomes(passed=1, warnings=3)  # one per detector that cannot fire in 20 steps
+    result.assert_outcomes(passed=1, warnings=4)  # one per detector that cannot fire in 20 steps
     result.stdout.fnmatch_lines([
         "ganlab profile: dev (1 seed(s), 100 steps); too short to catch a G without batchnorm*",
         "ganlab: in these runs d_dominance cannot fire: it needs *dominance_window 100 steps, the run has 20",
         "ganlab: in these runs gradient_explosion cannot fire:*it needs 240 steps, the run has 20",
         "ganlab: in these runs mode_collapse cannot fire: 0 evaluation(s) in 20 steps*",
+        "ganlab: in these runs quality_collapse cannot fire: 0 evaluation(s) in 20 steps*",
     ])
 
 
@@ -40,12 +41,12 @@ def test_limits_gate_the_final_metrics(tmp_path: Path) -> None:
     cfg = tiny_config(tmp_path / "runs")
     with pytest.raises(AssertionError) as err:
         assert_stable(cfg, seeds=[0], steps=20, overrides=FAST, out_dir=tmp_path / "out",
-                      limits={"modes": 11, "kl": 1e9})
+                      limits={"modes": 11, "dup_rate": 1.0})
     (run_json,) = (tmp_path / "out").glob(f"*/{RUN_JSON}")
     modes = json.loads(run_json.read_text())["final_metrics"]["modes"]
     message = str(err.value)
     assert f"metric modes: mean {np.mean([modes]):.4g} over 1 seed(s)" in message and "limit 11" in message
-    assert "metric kl" not in message  # within its limit: lower is better
+    assert "metric dup_rate" not in message  # within its limit: lower is better
     # the same (deterministic) run against limits it meets passes
     assert_stable(cfg, seeds=[0], steps=20, overrides=FAST, out_dir=tmp_path / "again", limits={"modes": modes})
     with pytest.raises(ValueError, match="unknown metric.*modez.*valid: modes"):
