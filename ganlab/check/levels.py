@@ -8,10 +8,16 @@ baseline's own runs (every evaluation of every finished run of the ``must_be_sta
 reads each configured level as a share of that reading instead of real data's (rule ``RULE``)::
 
     d = the lowest eval_diversity, u = the highest eval_dup_rate (finite values only)
+    m = the lowest, over runs, of a run's best eval_manifold_share
     collapse_{full,partial}_diversity = configured level x d
     collapse_{partial,full}_dup_rate  = u + configured level x (1 - u)
+    quality_min_share                 = configured level x min(1, m / GATE_PASS_RATE)
 
-With d = 1 and u = 0 (a generator that reads like real data) the levels are the configured ones. The
+``quality_collapse`` reads the realism gate's share, on which held-out real data reads ``GATE_PASS_RATE``;
+its level is a share of that reading, and here of the best the healthy baseline reached when that is lower
+(a run's best, not its lowest: every healthy run starts off the manifold and climbs).
+With d = 1, u = 0 and m >= GATE_PASS_RATE (a generator that reads like real data) the levels are the
+configured ones. The
 levels are stored in the baseline file; ``ganlab check`` rediagnoses every finished run's log with them.
 """
 
@@ -27,22 +33,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.config.types import Int, Number
-from ganlab.schema import EVAL_DIVERSITY, EVAL_DUP_RATE, FINISHED, METRICS_FILE
+from ganlab.schema import EVAL_DIVERSITY, EVAL_DUP_RATE, EVAL_MANIFOLD_SHARE, FINISHED, GATE_PASS_RATE, METRICS_FILE
 
-RULE = "healthy-baseline-v1"
+RULE = "healthy-baseline-v2"
 DIVERSITY_LEVELS = ("collapse_full_diversity", "collapse_partial_diversity")
 DUP_RATE_LEVELS = ("collapse_partial_dup_rate", "collapse_full_dup_rate")
-LEVEL_KEYS = (*DIVERSITY_LEVELS, *DUP_RATE_LEVELS)
+REALISM_LEVEL = "quality_min_share"
+LEVEL_KEYS = (*DIVERSITY_LEVELS, *DUP_RATE_LEVELS, REALISM_LEVEL)
 
 
-def rule_levels(shares: dict[str, float], lowest_diversity: float | None,
-                highest_dup_rate: float | None) -> dict[str, float]:
+def rule_levels(shares: dict[str, float], lowest_diversity: float | None, highest_dup_rate: float | None,
+                lowest_best_share: float | None = None) -> dict[str, float]:
     """The calibrated levels (``RULE``) of the signals that have a reading; ``shares`` are the configured levels."""
     levels: dict[str, float] = {}
     if lowest_diversity is not None:
         levels |= {k: shares[k] * lowest_diversity for k in DIVERSITY_LEVELS}
     if highest_dup_rate is not None:
         levels |= {k: highest_dup_rate + shares[k] * (1.0 - highest_dup_rate) for k in DUP_RATE_LEVELS}
+    if lowest_best_share is not None:
+        levels[REALISM_LEVEL] = shares[REALISM_LEVEL] * min(1.0, lowest_best_share / GATE_PASS_RATE)
     return levels
 
 
@@ -55,12 +64,13 @@ class CalibratedLevels(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rule: Literal["healthy-baseline-v1"]
+    rule: Literal["healthy-baseline-v2"]
     variants: list[str] = Field(min_length=1)  # the must_be_stable variants measured
     runs: Int = Field(ge=1)
     evaluations: Int = Field(ge=1)
     lowest_diversity: Number | None = Field(ge=0.0)
     highest_dup_rate: Number | None = Field(ge=0.0, le=1.0)
+    lowest_best_manifold_share: Number | None = Field(default=None, ge=0.0, le=1.0)
     shares: dict[str, Number]  # LEVEL_KEYS -> the configured level
     levels: dict[str, Number]  # the calibrated levels of the signals measured
 
@@ -68,9 +78,11 @@ class CalibratedLevels(BaseModel):
     def _derived_by_the_rule(self) -> CalibratedLevels:
         if set(self.shares) != set(LEVEL_KEYS):
             raise ValueError(f"shares must hold exactly {', '.join(LEVEL_KEYS)}")
-        if self.lowest_diversity is None and self.highest_dup_rate is None:
-            raise ValueError("no reading (lowest_diversity and highest_dup_rate both null): nothing was calibrated")
-        expected = rule_levels(self.shares, self.lowest_diversity, self.highest_dup_rate)
+        if self.lowest_diversity is None and self.highest_dup_rate is None and self.lowest_best_manifold_share is None:
+            raise ValueError("no reading (lowest_diversity, highest_dup_rate and lowest_best_manifold_share all null): "
+                             "nothing was calibrated")
+        expected = rule_levels(self.shares, self.lowest_diversity, self.highest_dup_rate,
+                               self.lowest_best_manifold_share)
         if set(self.levels) != set(expected):
             raise ValueError(f"levels must hold exactly {', '.join(expected)} (the measured signals' levels)")
         off = [k for k, v in expected.items() if not math.isclose(self.levels[k], v, rel_tol=1e-12, abs_tol=1e-15)]
@@ -95,16 +107,17 @@ def finished_run_dirs(results: pd.DataFrame, sweep_dir: Path, variants: list[str
     return [sweep_dir / str(d) for d in rows["run_dir"]]
 
 
-def _eval_readings(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(eval_diversity, eval_dup_rate) of a run's evaluation rows, finite values only (float64)."""
+def _eval_readings(run_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eval_diversity, eval_dup_rate, eval_manifold_share) of a run's evaluation rows, finite values only
+    (float64)."""
     from ganlab.diagnostics.log import read_log
 
     log = read_log(run_dir / METRICS_FILE, ())
     out = []
-    for column in (EVAL_DIVERSITY, EVAL_DUP_RATE):
+    for column in (EVAL_DIVERSITY, EVAL_DUP_RATE, EVAL_MANIFOLD_SHARE):
         values = log[column].to_numpy(np.float64) if column in log.columns else np.array([])
         out.append(values[np.isfinite(values)])
-    return out[0], out[1]
+    return out[0], out[1], out[2]
 
 
 def calibrate(results: pd.DataFrame, sweep_dir: Path, healthy: list[str],
@@ -114,16 +127,18 @@ def calibrate(results: pd.DataFrame, sweep_dir: Path, healthy: list[str],
     readings = [_eval_readings(d) for d in dirs]
     diversity = np.concatenate([r[0] for r in readings]) if readings else np.array([])
     dup_rate = np.concatenate([r[1] for r in readings]) if readings else np.array([])
-    if not dirs or not (len(diversity) or len(dup_rate)):
-        return None, (f"no eval_diversity or eval_dup_rate reading in the {len(dirs)} finished run(s) of "
-                      f"{', '.join(healthy)} (diagnostics.eval_every 0?)")
+    best_shares = [float(r[2].max()) for r in readings if len(r[2])]
+    if not dirs or not (len(diversity) or len(dup_rate) or best_shares):
+        return None, (f"no eval_diversity, eval_dup_rate or eval_manifold_share reading in the {len(dirs)} finished "
+                      f"run(s) of {', '.join(healthy)} (diagnostics.eval_every 0?)")
     shares = {k: float(getattr(configured, k)) for k in LEVEL_KEYS}
     lowest = float(diversity.min()) if len(diversity) else None
     highest = float(dup_rate.max()) if len(dup_rate) else None
+    share = min(best_shares) if best_shares else None
     levels = CalibratedLevels(rule=RULE, variants=list(healthy), runs=len(dirs),
                               evaluations=max(len(diversity), len(dup_rate)), lowest_diversity=lowest,
-                              highest_dup_rate=highest, shares=shares,
-                              levels=rule_levels(shares, lowest, highest))
+                              highest_dup_rate=highest, lowest_best_manifold_share=share, shares=shares,
+                              levels=rule_levels(shares, lowest, highest, share))
     return levels, describe(levels)
 
 
@@ -131,7 +146,9 @@ def describe(levels: CalibratedLevels) -> str:
     """One line: which levels, measured on what."""
     shown = ", ".join(f"{k.removeprefix('collapse_')} {v:.4g}" for k, v in levels.levels.items())
     read = [f"lowest diversity {levels.lowest_diversity:.4g}" if levels.lowest_diversity is not None else "",
-            f"highest dup rate {levels.highest_dup_rate:.4g}" if levels.highest_dup_rate is not None else ""]
+            f"highest dup rate {levels.highest_dup_rate:.4g}" if levels.highest_dup_rate is not None else "",
+            f"lowest best manifold share {levels.lowest_best_manifold_share:.4g}"
+            if levels.lowest_best_manifold_share is not None else ""]
     return (f"{shown} (rule {levels.rule}: calibrated on {levels.runs} run(s) of {', '.join(levels.variants)}, "
             f"{levels.evaluations} evaluation(s): {', '.join(r for r in read if r)})")
 

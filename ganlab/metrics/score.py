@@ -20,6 +20,7 @@ from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.diversity import distinct_rows
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
+from ganlab.metrics.gate import gate_level
 from ganlab.schema.log import GATE_KEYS
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
@@ -174,6 +175,9 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
         metrics, fake_read, real_read = evaluate_read(images, reference, full=True,
                                                       generator=real_generator(real_seed))
         notes = [f"features: {feature_space(reference.name)}"]
+        gate_note = gate_level(reference, reader_for(reference.name))[1] if fake_read is not None else ""
+        if gate_note:  # too few distinct images to hold some out: manifold_share is null, modes ungated
+            notes.append(gate_note)
         extra, extra_notes = label_free(images, reference, real_seed,
                                         fake_features=None if fake_read is None else fake_read.features,
                                         real_features=None if real_read is None else real_read.features)

@@ -21,7 +21,8 @@ from ganlab.report.load import AUX_METRICS, LoadedSweep
 from ganlab.stats import basic
 from ganlab.stats.design import Design, design
 from ganlab.stats.endpoints import Arm, EndpointResult, compare_endpoint
-from ganlab.stats.plan import EVENT_ENDPOINTS, AnalysisPlan
+from ganlab.schema.log import GATE_PASS_RATE
+from ganlab.stats.plan import EVENT_ENDPOINTS, LABEL_FREE_ENDPOINT, AnalysisPlan
 from ganlab.stats.sequential import look_alpha
 from ganlab.stats.verdict import EQUIVALENT, INCONCLUSIVE, Verdict, decide
 
@@ -143,6 +144,7 @@ def analyze(sweep: LoadedSweep, baseline: str | None, plan: AnalysisPlan | None 
     metrics = [m for m in sweep.metrics if m not in AUX_METRICS]
     rows = [_summarize(v, runs[runs["variant"] == v], kinds, metrics) for v in sweep.variants]
     base = baseline if baseline in {r.variant for r in rows} else None
+    plan = label_free_plan(plan, sweep.metrics, sweep.notes)
     overview = Overview(base, kinds, metrics, rows, plan)
     if base is None:
         for row in rows:
@@ -186,6 +188,22 @@ def arm(runs: pd.DataFrame) -> Arm:
 
 def _compare(endpoint: str, v: Arm, b: Arm, alpha: float, plan: AnalysisPlan) -> EndpointResult:
     return compare_endpoint(endpoint, v, b, alpha, plan.margins.get(endpoint), directions().get(endpoint))
+
+
+def label_free_plan(plan: AnalysisPlan, metrics: list[str], notes: list[str]) -> AnalysisPlan:
+    """``plan`` with ``modes`` replaced by ``LABEL_FREE_ENDPOINT`` when the data has no known modes (no run
+    recorded a mode count) but the realism gate's share was recorded: the plan follows the data, and a
+    verdict on a folder of the user's own images rests on failure and on whether the samples look like the
+    data, not on failure alone (docs/report.md argues the choice). A note says so."""
+    if ("modes" not in plan.primary or "modes" in metrics or LABEL_FREE_ENDPOINT not in metrics
+            or LABEL_FREE_ENDPOINT in plan.primary):
+        return plan
+    primary = tuple(LABEL_FREE_ENDPOINT if e == "modes" else e for e in plan.primary)
+    margins = {LABEL_FREE_ENDPOINT if k == "modes" else k: v for k, v in plan.margins.items()}
+    notes.append(f"The data has no known modes: the primary endpoint modes is replaced by {LABEL_FREE_ENDPOINT}, "
+                 f"the share of samples on the real data's manifold (held-out real data reads {GATE_PASS_RATE}); "
+                 f"verdicts use {', '.join(primary)}.")
+    return plan.model_copy(update={"primary": primary, "margins": margins})
 
 
 def _exploratory(plan: AnalysisPlan, metrics: list[str]) -> list[str]:

@@ -24,6 +24,9 @@ from ganlab.stats.multiplicity import Correction
 FAILURE, TIME_TO_FAILURE = "failure", "time_to_failure"
 # Endpoints that are not final metrics; every other endpoint names a metric (metric_<name> in results).
 EVENT_ENDPOINTS = (FAILURE, TIME_TO_FAILURE)
+# What stands in for ``modes`` on data without known modes (a folder of the user's images): the share of
+# samples on the real data's manifold (``ganlab.metrics.gate``). ``ganlab.report.analysis.label_free_plan``.
+LABEL_FREE_ENDPOINT = "manifold_share"
 # Count metrics compared as a ratio (Hodges-Lehmann on log(1 + x)) rather than a shift.
 RATIO_METRICS = ("modes",)
 

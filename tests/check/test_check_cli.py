@@ -67,7 +67,7 @@ def test_check_says_which_levels_it_diagnosed_with_and_from_where(check_dir, cap
     out = capsys.readouterr().out
     assert code == 0
     (line,) = [x for x in out.splitlines() if x.startswith("Collapse levels:")]
-    assert "rule healthy-baseline-v1: calibrated on 2 run(s) of baseline" in line and line.endswith("from the baseline")
+    assert "rule healthy-baseline-v2: calibrated on 2 run(s) of baseline" in line and line.endswith("from the baseline")
 
 
 def test_a_level_set_on_the_command_line_is_named_as_replaced(check_dir, capsys):

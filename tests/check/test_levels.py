@@ -42,30 +42,36 @@ def numpy_levels(logs: list[pd.DataFrame], shares: dict[str, float]) -> dict[str
     div = np.concatenate([log["eval_diversity"].to_numpy(np.float64) for log in logs])
     dup = np.concatenate([log["eval_dup_rate"].to_numpy(np.float64) for log in logs])
     d, u = np.nanmin(div), np.nanmax(dup)
-    return {"collapse_full_diversity": shares["collapse_full_diversity"] * d,
-            "collapse_partial_diversity": shares["collapse_partial_diversity"] * d,
-            "collapse_partial_dup_rate": u + shares["collapse_partial_dup_rate"] * (1 - u),
-            "collapse_full_dup_rate": u + shares["collapse_full_dup_rate"] * (1 - u)}
+    out = {"collapse_full_diversity": shares["collapse_full_diversity"] * d,
+           "collapse_partial_diversity": shares["collapse_partial_diversity"] * d,
+           "collapse_partial_dup_rate": u + shares["collapse_partial_dup_rate"] * (1 - u),
+           "collapse_full_dup_rate": u + shares["collapse_full_dup_rate"] * (1 - u)}
+    if all("eval_manifold_share" in log for log in logs):  # each run's best; the lowest of those, over 0.8
+        m = min(np.nanmax(log["eval_manifold_share"].to_numpy(np.float64)) for log in logs)
+        out["quality_min_share"] = shares["quality_min_share"] * min(1.0, m / 0.8)
+    return out
 
 
 @given(d=st.floats(0.0, 5.0), u=st.floats(0.0, 1.0), full_div=st.floats(0.0, 0.5), gap_div=st.floats(0.0, 1.0),
-       partial_dup=st.floats(0.01, 1.0), gap_dup=st.floats(0.0, 1.0))
+       partial_dup=st.floats(0.01, 1.0), gap_dup=st.floats(0.0, 1.0), m=st.floats(0.0, 1.0), q=st.floats(0.0, 1.0))
 def test_the_rule_keeps_the_levels_valid_and_ordered(d: float, u: float, full_div: float, gap_div: float,
-                                                     partial_dup: float, gap_dup: float) -> None:
+                                                     partial_dup: float, gap_dup: float, m: float, q: float) -> None:
     shares = {"collapse_full_diversity": full_div, "collapse_partial_diversity": full_div + gap_div,
               "collapse_partial_dup_rate": partial_dup,
-              "collapse_full_dup_rate": partial_dup + gap_dup * (1 - partial_dup)}
-    levels = rule_levels(shares, d, u)
+              "collapse_full_dup_rate": partial_dup + gap_dup * (1 - partial_dup), "quality_min_share": q}
+    levels = rule_levels(shares, d, u, m)
     config = DiagnosticsConfig.model_validate(levels)  # ranges and order hold
     assert config.collapse_full_diversity <= config.collapse_partial_diversity
     assert u <= levels["collapse_partial_dup_rate"] <= levels["collapse_full_dup_rate"] <= 1.0
-    stored = CalibratedLevels(rule="healthy-baseline-v1", variants=["baseline"], runs=1, evaluations=1,
-                              lowest_diversity=d, highest_dup_rate=u, shares=shares, levels=levels)
+    assert 0.0 <= levels["quality_min_share"] <= q  # never stricter than configured
+    stored = CalibratedLevels(rule="healthy-baseline-v2", variants=["baseline"], runs=1, evaluations=1,
+                              lowest_diversity=d, highest_dup_rate=u, lowest_best_manifold_share=m, shares=shares,
+                              levels=levels)
     assert CalibratedLevels.model_validate_json(stored.model_dump_json()) == stored
 
 
 def test_a_generator_that_reads_like_real_data_keeps_the_configured_levels() -> None:
-    assert rule_levels(SHARES, 1.0, 0.0) == SHARES
+    assert rule_levels(SHARES, 1.0, 0.0, 0.8) == SHARES == rule_levels(SHARES, 1.0, 0.0, 0.97)
 
 
 def _run_dir(root: Path, name: str, log: pd.DataFrame) -> str:
@@ -103,6 +109,28 @@ def test_calibrated_levels_are_the_rule_on_the_healthy_logs(sweep) -> None:
     np.testing.assert_allclose([levels.levels[k] for k in expected], list(expected.values()), rtol=1e-12)
     assert (levels.runs, levels.evaluations, levels.highest_dup_rate) == (3, 9, 0.35)
     assert "3 run(s) of baseline" in line and "highest dup rate 0.35" in line
+    # The short logs predate the realism gate: without eval_manifold_share its level is not calibrated.
+    assert "quality_min_share" not in levels.levels and levels.lowest_best_manifold_share is None
+
+
+@pytest.mark.parametrize("bests", [(0.3, 0.5, 0.9), (0.85, 0.9, 0.95), (0.02, 0.4, 0.4)])
+def test_the_realism_level_follows_the_baselines_lowest_best_share(sweep, bests) -> None:
+    """A baseline whose best manifold share stays below real data's 0.8 lowers quality_min_share in proportion
+    (each run starts at 0 and climbs to its best: the first evaluations must not set the level)."""
+    results, root, logs = sweep
+    names = [f"baseline-s{s}" for s in (0, 1, 2)]
+    for name, best in zip(names, bests, strict=True):
+        log = logs[name]
+        evals = log["eval_diversity"].notna().to_numpy()
+        log["eval_manifold_share"] = np.where(evals, np.linspace(0.0, best, len(log)), np.nan)
+        log.loc[np.flatnonzero(evals)[-1], "eval_manifold_share"] = best
+        log.to_parquet(root / "runs" / name / METRICS_FILE)
+    levels, line = calibrate(results, root, ["baseline"], DiagnosticsConfig.model_validate(SHORT_RUN))
+    assert levels is not None and levels.lowest_best_manifold_share == min(bests)
+    expected = numpy_levels([logs[n] for n in names], SHARES)["quality_min_share"]
+    assert levels.levels["quality_min_share"] == pytest.approx(expected, rel=1e-12)
+    assert levels.levels["quality_min_share"] == pytest.approx(0.1 * min(1.0, min(bests) / 0.8), rel=1e-12)
+    assert f"lowest best manifold share {min(bests):.4g}" in line
 
 
 def test_the_detectors_read_the_calibrated_levels(sweep) -> None:
@@ -144,10 +172,11 @@ def test_no_eval_readings_means_no_calibration(sweep) -> None:
 
 def _format_2(check_file: Path) -> dict[str, Any]:
     base = good_baseline(check_file)
-    d, u = 0.2, 0.1
+    d, u, m = 0.2, 0.1, 0.5
     base.update(format=2, levels_note=None, levels={
-        "rule": "healthy-baseline-v1", "variants": ["baseline"], "runs": 2, "evaluations": 4,
-        "lowest_diversity": d, "highest_dup_rate": u, "shares": dict(SHARES), "levels": rule_levels(SHARES, d, u)})
+        "rule": "healthy-baseline-v2", "variants": ["baseline"], "runs": 2, "evaluations": 4,
+        "lowest_diversity": d, "highest_dup_rate": u, "lowest_best_manifold_share": m, "shares": dict(SHARES),
+        "levels": rule_levels(SHARES, d, u, m)})
     return base
 
 
@@ -169,6 +198,9 @@ def test_the_shipped_example_validates() -> None:
     raw = json.loads((Path(__file__).parents[2] / "ablations" / "ci-baseline.json").read_text())["levels"]
     d, u, shares = raw["lowest_diversity"], raw["highest_dup_rate"], raw["shares"]
     assert 0 < d and 0 <= u < 1
+    m = raw["lowest_best_manifold_share"]  # the ci runs log the realism gate's share
+    assert 0 < m <= 1
+    assert raw["levels"]["quality_min_share"] == pytest.approx(shares["quality_min_share"] * min(1, m / 0.8), rel=1e-12)
     for key in ("collapse_full_diversity", "collapse_partial_diversity"):
         assert raw["levels"][key] == pytest.approx(shares[key] * d, rel=1e-12)
     for key in ("collapse_partial_dup_rate", "collapse_full_dup_rate"):
@@ -182,11 +214,14 @@ def _nan(base: dict) -> str:
 @pytest.mark.parametrize(("edit", "needle"), [
     (_nan, "levels.levels.collapse_partial_diversity"),
     (lambda b: json.dumps(b).replace('"lowest_diversity": 0.2', '"lowest_diversity": Infinity'), "finite number"),
-    (lambda b: b["levels"]["levels"].update(collapse_partial_dup_rate=0.2), "not what rule healthy-baseline-v1"),
+    (lambda b: b["levels"]["levels"].update(collapse_partial_dup_rate=0.2), "not what rule healthy-baseline-v2"),
     (lambda b: b["levels"]["levels"].pop("collapse_full_dup_rate"), "levels must hold exactly"),
     (lambda b: b["levels"]["shares"].update(collapse_full_diversity=0.9), "not what rule"),
     (lambda b: b["levels"].update(highest_dup_rate=1.5), "levels.highest_dup_rate"),
-    (lambda b: b["levels"].update(lowest_diversity=None, highest_dup_rate=None), "no reading"),
+    (lambda b: b["levels"].update(lowest_diversity=None, highest_dup_rate=None), "levels must hold exactly"),
+    (lambda b: b["levels"].update(lowest_diversity=None, highest_dup_rate=None, lowest_best_manifold_share=None),
+     "no reading"),
+    (lambda b: b["levels"].update(lowest_best_manifold_share=1.5), "levels.lowest_best_manifold_share"),
     (lambda b: b["levels"].update(rule="mine"), "levels.rule"),
     (lambda b: b["levels"]["levels"].update(collapse_full_diversity=True), "levels.levels.collapse_full_diversity"),
     (lambda b: b.update(levels=None), "either levels or a levels_note"),
@@ -205,17 +240,17 @@ def test_a_corrupt_level_fails_closed_in_one_line(tmp_path: Path, no_training: d
 def test_shares_out_of_order_fail_as_a_diagnostics_setting(tmp_path: Path, no_training: dict) -> None:
     base = _format_2(write(tmp_path / "c.yaml", GATED))
     shares = dict(SHARES, collapse_full_diversity=0.9)  # above the partial level
-    base["levels"].update(shares=shares, levels=rule_levels(shares, 0.2, 0.1))
+    base["levels"].update(shares=shares, levels=rule_levels(shares, 0.2, 0.1, 0.5))
     assert_one_line_error(run_gate(tmp_path, base), "c-baseline.json",
                           "collapse_full_diversity must not exceed diagnostics.collapse_partial_diversity")
 
 
-@given(seed=st.integers(0, 10_000), d=st.floats(0.0, 1.0), u=st.floats(0.0, 1.0),
+@given(seed=st.integers(0, 10_000), d=st.floats(0.0, 1.0), u=st.floats(0.0, 1.0), m=st.floats(0.0, 1.0),
        collapse_from=st.integers(0, 12), short=st.booleans())
-def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d: float, u: float,
+def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d: float, u: float, m: float,
                                                                    collapse_from: int, short: bool) -> None:
     """With d <= 1 and u >= 0 every calibrated level is on the collapsed side of its configured one, so the
-    detectors that read them (mode_collapse, d_dominance) report a subset of the kinds they report at the
+    detectors that read them (mode_collapse, d_dominance, quality_collapse) report a subset of the kinds they report at the
     configured levels, and no other detector changes."""
     from ganlab.diagnostics import detect
     from tests.diagnostics.traces import Shape, healthy
@@ -226,8 +261,10 @@ def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d:
     late = np.cumsum(evals) > collapse_from  # from the collapse_from-th evaluation on: readings of a collapse
     log.loc[evals & late, "eval_diversity"] = rng.uniform(0.0, 0.3, int((evals & late).sum()))
     log.loc[evals & late, "eval_dup_rate"] = rng.uniform(0.2, 1.0, int((evals & late).sum()))
+    log["eval_manifold_share"] = np.where(evals, np.where(late, rng.uniform(0.0, 0.1, len(log)),
+                                                          rng.uniform(0.0, 0.9, len(log))), np.nan)
     base = DiagnosticsConfig(collapse_min_steps=100, collapse_needs_duplicates=short)
-    calibrated = base.model_copy(update=rule_levels(SHARES, d, u))
+    calibrated = base.model_copy(update=rule_levels(SHARES, d, u, m))
     before = {str(e.kind) for e in detect(log, base)}
     after = {str(e.kind) for e in detect(log, calibrated)}
     assert after <= before
@@ -238,7 +275,7 @@ def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d:
 LEVEL_ODD = (st.none() | st.booleans() | st.integers(-5, 5) | st.floats() | st.text(max_size=6)
              | st.sampled_from(["NaN", "Infinity", "1e999", "0.3", 1e308, -0.0, 1.0000001]))
 LEVEL_PATHS = [("levels", k) for k in ("rule", "variants", "runs", "evaluations", "lowest_diversity",
-                                       "highest_dup_rate", "shares", "levels")] + \
+                                       "highest_dup_rate", "lowest_best_manifold_share", "shares", "levels")] + \
               [("levels", "shares", k) for k in LEVEL_KEYS] + [("levels", "levels", k) for k in LEVEL_KEYS] + \
               [("levels",), ("levels_note",), ("format",)]
 
@@ -280,13 +317,15 @@ def test_fuzz_a_mutated_levels_block_loads_only_when_the_rule_holds(data: st.Dat
         return
     values = np.array(list(stored["levels"].values()), np.float64)
     assert np.isfinite(values).all()
-    d, u = stored["lowest_diversity"], stored["highest_dup_rate"]
+    d, u, m = stored["lowest_diversity"], stored["highest_dup_rate"], stored.get("lowest_best_manifold_share")
     shares = stored["shares"]
     expected = {}
     if d is not None:
         expected |= {k: np.float64(shares[k]) * np.float64(d) for k in LEVEL_KEYS[:2]}
     if u is not None:
-        expected |= {k: np.float64(u) + np.float64(shares[k]) * (1 - np.float64(u)) for k in LEVEL_KEYS[2:]}
+        expected |= {k: np.float64(u) + np.float64(shares[k]) * (1 - np.float64(u)) for k in LEVEL_KEYS[2:4]}
+    if m is not None:
+        expected["quality_min_share"] = np.float64(shares["quality_min_share"]) * min(1.0, np.float64(m) / 0.8)
     assert stored["levels"].keys() == expected.keys()
     np.testing.assert_allclose([stored["levels"][k] for k in expected], list(expected.values()), rtol=1e-12)
     DiagnosticsConfig.model_validate({**shares, **stored["levels"]})

@@ -61,6 +61,10 @@ def random_log(seed: int, n: int) -> pd.DataFrame:
             log["eval_diversity"] = np.where(evals, rng.uniform(0, 1.2, n), np.nan)
         if rng.random() < 0.5:
             log["eval_dup_rate"] = np.where(evals, rng.uniform(0, 1, n), np.nan)
+        if rng.random() < 0.5:  # the realism gate's share: near 0 (off the manifold) or anywhere
+            log["eval_manifold_share"] = np.where(evals, rng.uniform(0, rng.choice([0.1, 1.0]), n), np.nan)
+            log["eval_modes_ungated"] = np.where(evals, np.maximum(modes, np.round(rng.uniform(0, total, n))),
+                                                 np.nan)
     dropped = [c for c in log.columns[1:] if rng.random() < 0.05]
     return log.drop(columns=dropped)
 

@@ -25,6 +25,7 @@ from ganlab.diagnostics.incremental.episode import Episode
 from ganlab.diagnostics.incremental.explosion import ExplosionStream
 from ganlab.diagnostics.incremental.nonfinite import NonFiniteStream
 from ganlab.diagnostics.incremental.oscillation import OscillationStream
+from ganlab.diagnostics.incremental.quality import QualityStream
 from ganlab.diagnostics.nonfinite import with_tensor
 from ganlab.schema import Event, EventKind
 
@@ -43,6 +44,7 @@ STREAMS: dict[EventKind, Factory] = {
     EventKind.MODE_COLLAPSE: lambda config, st, log, core: CollapseStream(core),  # type: ignore[arg-type]
     EventKind.GRADIENT_EXPLOSION: lambda config, st, log, core: ExplosionStream(config, st),
     EventKind.OSCILLATION: lambda config, st, log, core: OscillationStream(config, st, log),
+    EventKind.QUALITY_COLLAPSE: lambda config, st, log, core: QualityStream(config),
 }
 NEEDS_EVAL_CORE = (EventKind.D_DOMINANCE, EventKind.MODE_COLLAPSE)
 
