@@ -164,7 +164,7 @@ def test_no_eval_readings_means_no_calibration(sweep) -> None:
     for name, log in logs.items():
         log.drop(columns=["eval_diversity", "eval_dup_rate"]).to_parquet(root / "runs" / name / METRICS_FILE)
     levels, line = calibrate(results, root, ["baseline"], DEFAULTS)
-    assert levels is None and "no eval_diversity or eval_dup_rate reading in the 3 finished run(s)" in line
+    assert levels is None and "no eval_diversity, eval_dup_rate or eval_manifold_share reading in the 3 finished run(s)" in line
 
 
 # the baseline file ---------------------------------------------------------------------------------------------

@@ -80,13 +80,16 @@ def test_modes_count_realistic_samples_only(digit_net) -> None:
     clean = evaluate(real, dataset, full=False)
     passing_noise = round(evaluate(noise, dataset, full=False)["manifold_share"] * 1000)
     # The classifier reads many modes in noise; the gate lets a handful of noise samples through, and only
-    # those can add a mode.
+    # those can add a mode to the plain count (the confusion-corrected count is not monotone in the samples).
     assert out["modes_ungated"] >= clean["modes_ungated"] + 50
     assert passing_noise <= 10
-    assert clean["modes"] <= out["modes"] <= clean["modes"] + passing_noise
+    assert clean["modes_raw"] <= out["modes_raw"] <= clean["modes_raw"] + passing_noise
     assert out["manifold_share"] == pytest.approx((clean["manifold_share"] * 1000 + passing_noise) / 2000)
-    # A perfect generator is counted at 0.8 N realistic draws: real data reads coverage ~1.
-    assert clean["mode_coverage"] == pytest.approx(1.0, abs=0.06)
+    # A perfect generator is counted at 0.8 N realistic draws: at the final evaluation's 10,000 samples real
+    # data reads coverage 1 (docs/metrics.md: up to +7.5% at 1,000, where the gate's preference for
+    # unambiguous samples shows; 0.99-1.00 at 10,000).
+    many = evaluate(_real(dataset, 10_000, seed=10), dataset, full=False)
+    assert many["mode_coverage"] == pytest.approx(1.0, abs=0.02)
 
 
 def test_a_dataset_too_small_to_hold_images_out_has_no_gate_and_says_why() -> None:

@@ -67,11 +67,13 @@ def test_a_collapse_in_a_300_step_run_is_reported() -> None:
 
 
 def test_notes_name_the_detectors_that_cannot_fire() -> None:
-    (note,) = short_run_notes(_config(300, 250))
+    note, quality = short_run_notes(_config(300, 250))  # both collapse detectors need collapse_persist evals
     assert note.startswith("mode_collapse cannot fire: 1 evaluation(s) in 300 steps") and "at most 100" in note
+    assert quality == note.replace("mode_collapse", "quality_collapse")
     notes = short_run_notes(_config(150, 50))
     assert any(n.startswith("gradient_explosion cannot fire") and "needs 240 steps" in n for n in notes)
-    assert any("collapse_min_steps 500 fitted to 100" in n for n in notes)
+    assert any(n.startswith("mode_collapse and quality_collapse: diagnostics.collapse_min_steps 500 fitted to 100")
+               for n in notes)
     assert short_run_notes(_config(80, 0))[0].startswith("mode_collapse cannot fire: no periodic evaluation")
     assert any(n.startswith("d_dominance cannot fire") for n in short_run_notes(_config(80, 0)))
 
@@ -82,7 +84,8 @@ def test_dry_run_says_it_and_the_run_is_fitted(tmp_path: Path) -> None:
                     "train: {steps: 300, batch_size: 8}\ndiagnostics: {eval_every: 100}\n")
     code, out, err = cli("train", str(path), "--dry-run")
     assert code == 0, err
-    assert "# mode_collapse: diagnostics.collapse_min_steps 500 fitted to 200 for a 300-step run" in out
+    assert ("# mode_collapse and quality_collapse: diagnostics.collapse_min_steps 500 fitted to 200 for a 300-step "
+            "run") in out
     assert "collapse_min_steps: 200" in out  # the resolved config the run writes (and diagnose reads)
 
 
@@ -135,7 +138,8 @@ def test_sweep_and_check_say_which_detector_cannot_fire() -> None:
 
     notes = _short_run_notes([task("baseline", 80), task("long", 80), task("baseline", 80)])
     assert ("every variant", short_run_notes(_config(80, 50))[0]) in notes
-    assert all(v == "every variant" for v, _ in notes) and len(notes) == 3  # collapse, explosion, dominance
+    # mode and quality collapse, explosion, dominance
+    assert all(v == "every variant" for v, _ in notes) and len(notes) == 4
     notes = _short_run_notes([task("baseline", 80), task("long", 1500)])
     assert {v for v, _ in notes} == {"baseline"}
     assert _short_run_notes([task("long", 1500)]) == []
@@ -151,6 +155,7 @@ def test_the_report_says_which_detector_could_not_fire(tmp_path: Path) -> None:
     notes = _short_run_notes(load_sweep(root))
     cfg = _config(400, load_config(next((root / "runs").glob("*/config.yaml"))).diagnostics.eval_every)
     expected = [n for n in short_run_notes(cfg) if "cannot fire" in n]
-    assert expected and notes == [f"baseline: {expected[0]}."]  # 'dense' evaluates 4 times: collapse can fire
+    # 'dense' evaluates 4 times: both collapse detectors can fire
+    assert len(expected) == 2 and notes == [f"baseline: {n}." for n in expected]
     html = build_report(root, tmp_path / "report.html").read_text()
     assert "mode_collapse cannot fire" in html
