@@ -136,7 +136,8 @@ def calibrate(results: pd.DataFrame, sweep_dir: Path, healthy: list[str],
     highest = float(dup_rate.max()) if len(dup_rate) else None
     share = min(best_shares) if best_shares else None
     levels = CalibratedLevels(rule=RULE, variants=list(healthy), runs=len(dirs),
-                              evaluations=max(len(diversity), len(dup_rate)), lowest_diversity=lowest,
+                              evaluations=max(len(diversity), len(dup_rate), sum(len(r[2]) for r in readings)),
+                              lowest_diversity=lowest,
                               highest_dup_rate=highest, lowest_best_manifold_share=share, shares=shares,
                               levels=rule_levels(shares, lowest, highest, share))
     return levels, describe(levels)
