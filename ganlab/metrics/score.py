@@ -25,7 +25,7 @@ from ganlab.schema.log import GATE_KEYS
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.ndb import ndb, real_bins
-from ganlab.metrics.realism import realism
+from ganlab.metrics.realism import outside_rows, realism
 from ganlab.metrics.threads import idle_cores, limit_threads
 from ganlab.sampling import non_finite_samples, real_generator, run_samples
 from ganlab.schema import CHECKPOINT, CONFIG_YAML
@@ -111,13 +111,6 @@ def load_samples(samples: str | Path, dataset: str | None = None, *, resolution:
     return images, reference, 0 if seed is None else seed
 
 
-def outside(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """The rows of ``(L, D)`` equal to no row of ``reference`` ``(N, D)`` (exact match, float32)."""
-    rows, reference = np.asarray(rows, np.float32), np.asarray(reference, np.float32)
-    seen = {row.tobytes() for row in reference}
-    return rows[np.fromiter((row.tobytes() not in seen for row in rows), bool, len(rows))]
-
-
 def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_features: np.ndarray | None = None,
                real_features: np.ndarray | None = None) -> tuple[dict, list[str]]:
     """The ``SCORE_ONLY_KEYS`` of ``images`` ``(N, C, R, R)`` and notes on what could not be read.
@@ -138,7 +131,7 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
     # evaluate_read's features of the same images and the same real draw, where the caller has them
     real = distinct_rows(read(real_images).features if real_features is None else real_features)
     fake = read(images.detach().float().cpu().clamp(-1.0, 1.0)).features if fake_features is None else fake_features
-    held: np.ndarray | None = outside(read(held_images).features, real)
+    held: np.ndarray | None = outside_rows(read(held_images).features, real)
     notes = []
     if held is not None and len(held) < MIN_HELD_OUT:
         notes.append(f"real-vs-real readings skipped: {len(held)} real image(s) outside the reference draw "
