@@ -84,8 +84,8 @@ def register(app: typer.Typer) -> None:
             "--threads", min=1, help="Threads to use (default: the cores the load average leaves idle).")] = None,
     ) -> None:
         """Score generated samples: mode coverage, reverse KL, Fréchet distance, KID, precision/recall,
-        density/coverage and diversity, against the dataset's held-out split; and the label-free NDB/K and
-        realistic share next to what held-out real data reads on them."""
+        density/coverage and diversity, against the dataset's held-out split; the realism gate's share of
+        samples on the data's manifold; and the label-free NDB/K next to what held-out real data reads."""
         from ganlab.metrics.score import score
 
         result = score(samples, dataset, resolution=resolution, n=n, seed=seed, data_path=data_path,

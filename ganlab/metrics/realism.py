@@ -10,7 +10,8 @@ With ``keep_percentile=100`` every ball is kept and the realistic share is impro
 A generated sample is *realistic* when its score exceeds 1; the realistic share is the share of such
 samples (higher is better). It has a scale only next to what held-out real data reads: real samples
 that are not among the reference rows pass at a rate well below 1 with half the balls kept (0.44 on
-stacked-digits, 0.51 on digits and on a ten-mode Gaussian mixture), so ``realism`` reports both.
+stacked-digits, 0.51 on digits and on a ten-mode Gaussian mixture). The feature-space study
+(``ganlab.validation``) reads it so; every evaluation reads the calibrated gate (``ganlab.metrics.gate``).
 
 A *calibrated* realism level (``calibrated_level``) replaces the fixed 1 by a threshold read off held-out
 real data: the score that ``REALISM_PASS_RATE`` of held-out real samples (real rows outside the
@@ -80,15 +81,6 @@ def realistic_share(real: np.ndarray, samples: np.ndarray, k: int = K_PRECISION_
                     balls: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """Share in [0, 1] of ``samples`` ``(M, D)`` whose realism score against ``real`` exceeds 1."""
     return float((realism_scores(real, samples, k, keep_percentile, balls=balls) > 1.0).mean())
-
-
-def realism(real: np.ndarray, fake: np.ndarray, held_out: np.ndarray | None,
-            k: int = K_PRECISION_RECALL, keep_percentile: float = KEEP_PERCENTILE) -> dict[str, float | None]:
-    """``{"realistic_share", "realistic_share_real"}``: the realistic share of ``fake`` and, for its scale,
-    of ``held_out`` ``(L, D)``, real samples outside ``real`` (None when not given). Balls are built once."""
-    balls = kept_balls(real, k, keep_percentile)
-    return {"realistic_share": realistic_share(real, fake, balls=balls),
-            "realistic_share_real": None if held_out is None else realistic_share(real, held_out, balls=balls)}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from ganlab.schema.log import GATE_KEYS
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.ndb import ndb, real_bins
-from ganlab.metrics.realism import outside_rows, realism
+from ganlab.metrics.realism import outside_rows
 from ganlab.metrics.threads import idle_cores, limit_threads
 from ganlab.sampling import non_finite_samples, real_generator, run_samples
 from ganlab.schema import CHECKPOINT, CONFIG_YAML
@@ -41,7 +41,7 @@ class ScoreResult:
     source: str
     notes: tuple[str, ...]
     fid_inception: float | None = None  # only with local Inception weights
-    # Exactly SCORE_ONLY_KEYS: NDB/K and the realistic share, each with held-out real data's reading (_real)
+    # Exactly SCORE_ONLY_KEYS: NDB/K with held-out real data's reading (_real) and its bin count
     label_free: dict = field(default_factory=lambda: dict.fromkeys(SCORE_ONLY_KEYS))
 
 
@@ -143,10 +143,6 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
         out["ndb_k_real"] = None if held is None else ndb(None, held, bins=bins).ndb_k
     except ValueError as err:
         notes.append(f"NDB/K skipped: {err}")
-    try:
-        out.update(realism(real, fake, held))
-    except ValueError as err:
-        notes.append(f"realistic share skipped: {err}")
     return out, notes
 
 

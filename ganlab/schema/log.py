@@ -36,10 +36,12 @@ SCORE_KEYS = ("n_samples", "modes", "modes_total", "kl", "frechet", "kid", "kid_
 # ``modes`` and ``mode_coverage`` count among those samples only, ``modes_ungated`` among all of them.
 GATE_KEYS = ("manifold_share", "modes_ungated")
 EVAL_KEYS = (*SCORE_KEYS, "dup_rate", *GATE_KEYS)
-# Keys only ``ganlab score`` computes, after SCORE_KEYS and GATE_KEYS in its JSON: label-free coverage and realism, each
+# Keys only ``ganlab score`` computes, after SCORE_KEYS and GATE_KEYS in its JSON: label-free coverage (NDB/K)
 # next to what held-out real data reads (``_real``) so it has a scale. They are not in EVAL_KEYS, so a
 # run's final metrics, ``results.parquet`` and the sweep report keep their keys, and are not endpoints.
-SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins", "realistic_share", "realistic_share_real")
+# Realism is the gate's ``manifold_share`` alone (an uncalibrated second share, ``realistic_share``, was
+# dropped: two realism readings with two scales for one question).
+SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins")
 # The share of held-out real samples a calibrated realism level passes (ganlab.metrics.realism): the
 # median held-out real score. docs/metrics.md says why 0.5 and not 0.95.
 REALISM_PASS_RATE = 0.5
@@ -76,7 +78,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 
 # The directions of SCORE_ONLY_KEYS, for ``ganlab score`` alone (outside HIGHER_IS_BETTER: not endpoints).
-SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False, "realistic_share": True}
+SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False}
 
 # The range each metric (so its mean across seeds) can take, where it is bounded: the report cuts a mean's
 # interval to it. Unlisted metrics (kid, whose unbiased estimate can be negative) are unbounded.

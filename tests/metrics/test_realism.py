@@ -16,7 +16,6 @@ from ganlab.metrics.realism import (
     level_threshold,
     outside_rows,
     passes,
-    realism,
     realism_scores,
     realistic_share,
 )
@@ -62,11 +61,11 @@ def test_real_data_passes_at_its_calibrated_rate():
     """Calibrated on one held-out draw, another independent real draw passes at that rate (binomial error)."""
     rng = np.random.default_rng(2)
     real, calibration, fresh = mixture(2000, rng), mixture(2000, rng), mixture(2000, rng)
-    out = realism(real, fresh, calibration)
-    rate = out["realistic_share_real"]
+    balls = kept_balls(real)
+    rate = realistic_share(real, calibration, balls=balls)
     assert 0.3 < rate < 0.9  # half the balls kept: a real sample misses them a good part of the time
     standard_error = np.sqrt(2 * rate * (1 - rate) / 2000)  # difference of two shares of 2000
-    assert abs(out["realistic_share"] - rate) < 4 * standard_error
+    assert abs(realistic_share(real, fresh, balls=balls) - rate) < 4 * standard_error
 
 
 def _noise_and_checkerboards(n: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -137,7 +136,6 @@ def test_bad_arguments():
         realism_scores(real, rng.standard_normal((10, 3)))
     with pytest.raises(ValueError, match="keep_percentile"):
         kept_balls(real, keep_percentile=0.0)
-    assert realism(real, real[:10], None)["realistic_share_real"] is None
 
 
 # The calibrated realism level: a threshold on the score that held-out real data passes at a stated rate.
