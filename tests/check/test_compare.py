@@ -89,3 +89,35 @@ def test_errored_runs_fail_the_variant_and_new_variants_fail_closed():
     verdicts = {v.variant: v for v in compare(current, baseline(v=variant()), CheckSettings(must_be_stable=()),
                                               HIGHER_IS_BETTER)}
     assert not verdicts["v"].passed and "not in the baseline" in verdicts["new"].regressions[0]
+
+
+@pytest.mark.parametrize(("metrics", "tolerances", "noted"), [
+    ({"manifold_share": [0.3, 0.25, 0.28]}, {}, True),  # a folder: no modes, the share ungated
+    ({"manifold_share": [0.3, 0.25, 0.28]}, {"manifold_share": "50%"}, False),
+    ({"manifold_share": [0.5, 0.6, 0.55], "modes": [700.0, 720.0, 731.0]}, {}, False),  # known modes
+    ({}, {}, False),  # nothing evaluated: nothing to say about realism
+])
+def test_a_check_that_gates_no_coverage_on_unlabelled_data_says_so(metrics, tolerances, noted):
+    """On data without known modes a G without batchnorm passed every event on two of three validation
+    folders; only a tolerance on the realism share caught it. A check that gates neither says so, and passes."""
+    from ganlab.check.compare import REALISM_UNGATED
+
+    current = {"baseline": variant(metrics=metrics)}
+    (v,) = compare(current, baseline(baseline=variant(metrics=metrics)), CheckSettings(tolerances=tolerances),
+                   HIGHER_IS_BETTER)
+    assert v.passed and (REALISM_UNGATED in v.notes) == noted
+
+
+def test_the_note_reads_the_results_table_s_metric_columns():
+    """From a results table as a sweep writes it (metric_<key> columns, null modes on a folder) to the note."""
+    import pandas as pd
+
+    from ganlab.check.baseline import summarize
+    from ganlab.check.compare import realism_ungated
+
+    folder = pd.DataFrame({"variant": ["baseline"] * 3, "seed": [0, 1, 2], "status": ["completed"] * 3,
+                           "event_kinds": [""] * 3, "metric_modes": [None] * 3,
+                           "metric_manifold_share": [0.24, 0.27, 0.26]})
+    assert realism_ungated(summarize(folder), CheckSettings()) == ["baseline"]
+    labelled = folder.assign(metric_modes=[700.0, 712.0, 731.0])
+    assert realism_ungated(summarize(labelled), CheckSettings()) == []
