@@ -97,6 +97,21 @@ def levels(norm: np.ndarray, sustain: int, window: int) -> tuple[np.ndarray, np.
     return recent, reference
 
 
+def reference_level(reference: np.ndarray, peak: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Per row, the level an explosion must exceed ``explosion_factor`` times: the settled window median
+    before the row (``reference``), its highest value earlier (``peak``), or the highest ``sustain``-row
+    median the run held before the row, burn-in included (``held``), whichever is largest; NaN where
+    there is no settled level yet.
+
+    ``held`` makes a gradient coming back to where it began a recovery: on 32x32 shapes D saturated inside
+    the burn-in (its 20-step median from ~11 to 0.5-3) and came back to 40-65 when the game re-balanced,
+    10x and more anything held after the burn-in. Warm-up (tiny first gradients that Adam grows) holds
+    nothing high, so it raises no level.
+    """
+    settled = np.fmax(reference, peak)
+    return np.where(np.isnan(settled), np.nan, np.fmax(settled, held))
+
+
 def thresholds(base: np.ndarray, recent: np.ndarray, warm: np.ndarray,
                config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
     """(threshold, hot) per row from the reference level ``base``."""
@@ -119,7 +134,8 @@ def gradient_explosion(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Eve
         x = np.where(np.isfinite(raw), raw, np.nan)  # non_finite reports NaN/Inf
         recent, _ = levels(x, sustain, window)
         _, reference = levels(np.where(warm, np.nan, x), sustain, window)
-        base = np.fmax(reference, pd.Series(reference).cummax().to_numpy())
+        base = reference_level(reference, pd.Series(reference).cummax().to_numpy(),
+                               pd.Series(recent).shift(sustain).cummax().to_numpy())
         threshold, hot = thresholds(base, recent, warm, config)
         for onset, end, first in _episodes(x, hot, threshold, sustain, config.explosion_factor):
             # Still exploded at the end of the log, or went on to NaN: the run did not recover.

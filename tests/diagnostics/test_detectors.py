@@ -126,6 +126,22 @@ def test_explosion_that_recovers_is_a_warning_and_one_step_spikes_are_ignored() 
     assert detect(spiky, CONFIG) == []
 
 
+def test_a_gradient_coming_back_to_its_first_level_is_a_recovery_and_10x_beyond_it_an_explosion() -> None:
+    """The healthy 32x32 shapes runs: D's gradient held ~10 in its first steps, saturated to ~1 inside the
+    burn-in and stayed there, then came back to ~50 (5x its first level, 50x anything held after the
+    burn-in) when the game re-balanced. That is a recovery; a jump to 10x the first level is not."""
+    shape = Shape(steps=1000, seed=9)
+    log = healthy(shape)
+    steps = log.step.to_numpy()
+    level = np.where(steps < 60, 10.0, np.where(steps < 600, 1.0, 50.0))
+    log["grad_norm_d"] = level * np.random.default_rng(3).uniform(0.8, 1.2, len(log))
+    assert [e for e in detect(log, CONFIG) if e.kind == "gradient_explosion"] == []
+    log.loc[log.step >= 600, "grad_norm_d"] *= 4  # ~200: 20x the first level
+    (event,) = [e for e in detect(log, CONFIG) if e.kind == "gradient_explosion"]
+    assert (event.step, event.severity) == (600, "failure")
+    assert event.evidence["reference"] == pytest.approx(10.0, rel=0.2)  # the level held in the first steps
+
+
 def test_explosion_ceiling_is_opt_in() -> None:
     log = healthy(Shape(steps=500, seed=7))
     log["grad_norm_g"] = 150.0 + np.random.default_rng(0).normal(0, 5, len(log))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics.events import earliest_per_episode
-from ganlab.diagnostics.explosion import COLUMNS, event, start_and_onset, thresholds, windows
+from ganlab.diagnostics.explosion import COLUMNS, event, reference_level, start_and_onset, thresholds, windows
 from ganlab.diagnostics.incremental.buffer import Grow, LogBuffer, running_max
 from ganlab.diagnostics.incremental.episode import Episode, EventCache
 from ganlab.diagnostics.rolling import trailing_median
@@ -45,6 +45,8 @@ class _Column:
         self.x = Grow()  # the norm, NaN where it is not finite
         self.base, self.threshold, self.hot = Grow(), Grow(), Grow(bool, False)
         self.peak = np.nan  # running peak of the reference level
+        self.recent = Grow()  # the median of the last `sustain` rows, per row
+        self.held = np.nan  # the highest such median up to `sustain` rows before the last row
         self.last_bad = -1  # last row whose raw value is not finite
         self.closed: list[tuple[int, int, int]] = []  # (onset, end, first) of finished explosions
         self.open: _Open | None = None
@@ -65,7 +67,11 @@ class _Column:
         med = trailing_median(np.where(warm, np.nan, x[lo:n]), window, sustain)
         reference = np.concatenate((np.full(sustain, np.nan), med))[: len(med)][start - lo :]
         peak, self.peak = running_max(reference, self.peak)
-        base = np.fmax(reference, peak)
+        self.recent.put(start, recent)
+        before = np.arange(start, n) - sustain  # the row whose median each new row's `held` adds
+        held, self.held = running_max(np.where(before >= 0, self.recent.view[np.maximum(before, 0)], np.nan),
+                                      self.held)
+        base = reference_level(reference, peak, held)
         threshold, hot = thresholds(base, recent, warm[start - lo :], self.config)
         self.base.put(start, base)
         self.threshold.put(start, threshold)
