@@ -56,9 +56,10 @@ class DiagnosticsConfig(BaseModel):
     dominance_grad_ratio: Number = Field(default=0.1, gt=0.0, lt=1.0)
 
     # gradient_explosion: the median of `explosion_sustain` steps is `explosion_factor` times the
-    # median of the `explosion_window` steps before it, and times the highest such window median the
-    # run held earlier. Single-step spikes of 10-50x happen in healthy DCGAN training, so one step is
-    # never enough. Nothing in the first `explosion_burn_in` steps counts: without batchnorm, Adam
+    # median of the `explosion_window` steps before it, the highest such window median the run held
+    # earlier, and the highest `explosion_sustain`-step median it held before, burn-in included.
+    # Single-step spikes of 10-50x happen in healthy DCGAN training, so one step is never enough. No
+    # onset and no window median comes from the first `explosion_burn_in` steps: without batchnorm, Adam
     # grows the tiny first gradients of N(0, 0.02) init 10-100x in tens of steps (warm-up).
     explosion_window: Int = Field(default=200, ge=2, le=MAX_STEPS)
     explosion_sustain: Int = Field(default=20, ge=1, le=MAX_STEPS)

@@ -2,8 +2,9 @@
 
 Healthy DCGAN training has single-step spikes of 10-50x the running median (calibration runs in
 docs/diagnostics.md), so the test is on the median of ``explosion_sustain`` steps. Its reference is
-the median of the ``explosion_window`` steps before them, or the highest such window median seen
-earlier in the run, whichever is larger:
+the median of the ``explosion_window`` steps before them, the highest such window median seen
+earlier in the run, or the highest ``explosion_sustain``-step median the run held before them, burn-in
+included, whichever is largest (``reference_level``):
 
 * the reference follows the run: norms that drift up slowly (G's grows ~30x over a healthy
   stacked-digits run) move it along with them and are not explosions;
@@ -11,9 +12,10 @@ earlier in the run, whichever is larger:
   between ~25 and ~500 as D takes and loses the lead (ReLU-in-D runs of the corpus), and a gradient
   coming back from having vanished is a recovery. Neither is an explosion; a jump to 10x anything the
   run has sustained before is;
-* nothing before ``explosion_burn_in`` steps counts, in the reference or as an onset: from
+* nothing before ``explosion_burn_in`` steps counts as an onset or in the window medians: from
   N(0, 0.02) init, without batchnorm, Adam grows the tiny first gradients 10-100x in tens of steps.
-  That is warm-up (issue 10: every no-batchnorm run "exploded" at step ~15).
+  That is warm-up (issue 10: every no-batchnorm run "exploded" at step ~15). The highest level the
+  burn-in held does count: a D that saturates inside it and comes back to that level recovers.
 """
 
 from __future__ import annotations
