@@ -115,8 +115,8 @@ class DiagnosticsConfig(BaseModel):
 
     # quality_collapse: eval_manifold_share, the share of samples past the realism gate, at or below this
     # share of what held-out real data reads (GATE_PASS_RATE, 0.8), on collapse_persist evals spanning
-    # collapse_min_steps with no new best by collapse_min_coverage_gain. docs/diagnostics.md gives the runs
-    # it was set on and those it was checked on.
+    # collapse_min_steps with no new best by collapse_min_coverage_gain. The same level is d_dominance's
+    # "G's samples off the manifold". docs/diagnostics.md gives the runs it was set on and those it was checked on.
     quality_min_share: Number = Field(default=0.1, ge=0.0, le=1.0)
 
     @field_validator("stop_on", mode="before")

@@ -2,7 +2,8 @@
 
 Works on the eval rows only (``eval_*`` columns, NaN elsewhere); every signal is optional:
 
-* coverage = ``eval_modes_ungated`` (``eval_modes`` in a log without it) / the modes a perfect generator hits with ``eval_samples`` draws,
+* coverage = ``eval_modes_ungated`` (``eval_modes`` in a log without it) / the modes a perfect generator
+  hits with ``eval_samples`` draws,
   ``M * (1 - (1 - 1/M) ** n)`` for ``M = eval_modes_total`` (632 of 1000 at n = M = 1000), so 1.0
   means "as good as sampling the data" whatever the sample size;
 * effective coverage from ``eval_kl``: ``M * exp(-KL)`` is the effective number of modes of the

@@ -9,7 +9,10 @@ failure only when G stops learning, so the condition also needs evidence from G'
   saturates when D wins (Arjovsky & Bottou 2017); or
 * D's own gradient vanished (its loss is saturated: the nonsaturating loss keeps G's gradient
   large) *and* the periodic evaluation shows G's output low or falling: the eval row at or before
-  the step is at ``mode_collapse``'s partial level (``collapse.levels``); or
+  the step is at ``mode_collapse``'s partial level (``collapse.levels``), or its samples are off the
+  data's manifold (``eval_manifold_share`` at ``quality_collapse``'s level). The second is how a G
+  without batchnorm on stacked-digits shows: D(G(z)) ~ 0.001 from step 500 on, a fifth of the healthy
+  runs' modes, and diverse samples (diversity ~1), of which 2-12% pass the realism gate; or
 * whatever the gradients, that eval row is inside a confirmed collapse (low and not improving for
   ``collapse_min_steps``): G is stuck. An FC-hidden run of the corpus sat at D(x) 0.99, D(G(z)) 0.01
   with both gradients at ~90% of their peak and 1-5 modes for 1,000 steps.
@@ -26,7 +29,8 @@ import pandas as pd
 
 from ganlab.diagnostics.collapse import quality_lost
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
-from ganlab.schema import Event, EventKind, Evidence, Severity
+from ganlab.diagnostics.quality import latest_share, off_manifold
+from ganlab.schema import EVAL_MANIFOLD_SHARE, Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
@@ -83,6 +87,10 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     ratio_g = vanish_ratio(log["grad_norm_g"], smooth)
     ratio_d = vanish_ratio(log["grad_norm_d"], smooth)
     lost, stalled = quality_lost(log, config)
+    share = None
+    if EVAL_MANIFOLD_SHARE in log.columns:
+        share = latest_share(log[EVAL_MANIFOLD_SHARE].to_numpy(np.float64))
+        lost = lost | off_manifold(share, config)
     # D's outputs per step are noisy (a D far ahead still has steps at D(G(z)) = 0.1); judge their
     # centred rolling medians over `smooth` steps (centred: they switch where the change is, so the
     # onset is not late; at the end of the log only the past is there).
@@ -95,7 +103,7 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     events = []
     for first, last in true_runs(cond, max_gap=gap):
         if reported(steps, first, last, st, int(cond[first : last + 1].sum()), config):
-            events.append(event(steps, first, last, values, ratio_g, ratio_d, config))
+            events.append(event(steps, first, last, values, ratio_g, ratio_d, config, share))
     return events
 
 
@@ -105,8 +113,9 @@ def reported(steps: np.ndarray, first: int, last: int, st: float, held: int, con
 
 
 def event(steps: np.ndarray, first: int, last: int, values: dict[str, np.ndarray], ratio_g: np.ndarray,
-          ratio_d: np.ndarray, config: DiagnosticsConfig) -> Event:
-    """The ``d_dominance`` event of rows ``first..last``; ``values`` holds the d_real, d_fake, loss_d columns."""
+          ratio_d: np.ndarray, config: DiagnosticsConfig, share: np.ndarray | None = None) -> Event:
+    """The ``d_dominance`` event of rows ``first..last``; ``values`` holds the d_real, d_fake, loss_d columns,
+    ``share`` the latest evaluation's realism share per row (``latest_share``), when the log has one."""
     part = slice(first, last + 1)
     medians = {c: _nanmedian(r[part]) for c, r in (("grad_norm_g", ratio_g), ("grad_norm_d", ratio_d))}
     # G's vanished gradient is the more useful diagnosis when both vanished (minimax loss).
@@ -116,12 +125,16 @@ def event(steps: np.ndarray, first: int, last: int, values: dict[str, np.ndarray
     lowest = medians.get(which, min(medians.values()))
     evidence: Evidence = {c: float(pd.Series(values[c][part]).median()) for c in ("d_real", "d_fake", "loss_d")}
     evidence.update({"vanished": which, "grad_ratio": float(lowest), "until": int(steps[last])})
+    off = share is not None and bool(off_manifold(share[first : first + 1], config)[0])
+    if off:
+        evidence["manifold_share"] = float(share[first])  # type: ignore[index]
     if which == "grad_norm_g":
         why = f"grad_norm_g at {lowest:.1%} of its peak"
         advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
     else:
-        why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + \
-            "G's samples stuck or falling"
+        samples = (f"{evidence['manifold_share']:.2f} of G's samples on the data's manifold" if off
+                   else "G's samples stuck or falling")
+        why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + samples
         advice = ("G stopped improving: lower lr_d or n_critic, or add noise or label smoothing to D's "
                   "inputs")
     message = (

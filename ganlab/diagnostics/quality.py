@@ -31,6 +31,20 @@ def off_level(config: DiagnosticsConfig) -> float:
     return config.quality_min_share * GATE_PASS_RATE
 
 
+def latest_share(share: np.ndarray, carry: float = np.nan) -> np.ndarray:
+    """Per log row, the latest evaluation's share at or before it (``share``: ``eval_manifold_share``, NaN
+    on other rows; ``carry``: the value before the first row). NaN before the first evaluation."""
+    filled = pd.Series(np.concatenate(([carry], share)), dtype=np.float64).ffill().to_numpy()
+    return filled[1:]
+
+
+def off_manifold(latest: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
+    """Per log row: whether the latest evaluation's share (``latest_share``) is at or below the level;
+    False before the first. ``d_dominance`` reads it as evidence from G's side."""
+    with np.errstate(invalid="ignore"):
+        return latest <= off_level(config)
+
+
 def climbing(share: np.ndarray, starts: np.ndarray, config: DiagnosticsConfig) -> np.ndarray:
     """True at eval row t when, after the first row of t's window, the share beat its best up to that row
     by ``collapse_min_coverage_gain`` and rose above the level: G was still finding the manifold."""

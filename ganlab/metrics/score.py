@@ -20,16 +20,15 @@ from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.diversity import distinct_rows
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
-from ganlab.metrics.gate import gate_level
-from ganlab.schema.log import GATE_KEYS
 from ganlab.metrics.features import feature_space, reader_for
+from ganlab.metrics.gate import gate_level
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
 from ganlab.metrics.ndb import ndb, real_bins
 from ganlab.metrics.realism import outside_rows
 from ganlab.metrics.threads import idle_cores, limit_threads
 from ganlab.sampling import non_finite_samples, real_generator, run_samples
 from ganlab.schema import CHECKPOINT, CONFIG_YAML
-from ganlab.schema.log import SCORE_ONLY_KEYS
+from ganlab.schema.log import GATE_KEYS, SCORE_ONLY_KEYS
 
 MIN_HELD_OUT = 10  # real images outside the reference draw needed for the real-vs-real readings
 
@@ -177,5 +176,5 @@ def score(samples: str | Path, dataset: str | None = None, *, resolution: int | 
         else:
             real, _ = reference.sample(len(images), real_generator(real_seed), split="held_out")
             fid = inception_fid(images, real)
-    return ScoreResult({k: metrics[k] for k in (*SCORE_KEYS, *GATE_KEYS)}, reference.name, str(samples), tuple(notes), fid,
-                       extra)
+    return ScoreResult({k: metrics[k] for k in (*SCORE_KEYS, *GATE_KEYS)}, reference.name, str(samples),
+                       tuple(notes), fid, extra)

@@ -18,10 +18,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ganlab.report.load import AUX_METRICS, LoadedSweep
+from ganlab.schema.log import GATE_PASS_RATE
 from ganlab.stats import basic
 from ganlab.stats.design import Design, design
 from ganlab.stats.endpoints import Arm, EndpointResult, compare_endpoint
-from ganlab.schema.log import GATE_PASS_RATE
 from ganlab.stats.plan import EVENT_ENDPOINTS, LABEL_FREE_ENDPOINT, AnalysisPlan
 from ganlab.stats.sequential import look_alpha
 from ganlab.stats.verdict import EQUIVALENT, INCONCLUSIVE, Verdict, decide

@@ -182,7 +182,10 @@ def _must_refuse(path: tuple[Any, ...], old: Any, new: Any, action: str) -> bool
 
 @st.composite
 def mutations(draw: st.DrawFn, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The state with one to three mutations, and whether one of them must be refused."""
+    """The state with one to three mutations, and whether one of them must be refused. Only a mutation of
+    an entry the checkpoint had can make it invalid: setting or deleting a key an earlier mutation added
+    leaves the checkpoint as written (an extra key is ignored)."""
+    original = set(_leaves(state))
     state = copy.deepcopy(state)
     refuse = False
     for _ in range(draw(st.integers(1, 3))):
@@ -204,7 +207,7 @@ def mutations(draw: st.DrawFn, state: dict[str, Any]) -> tuple[dict[str, Any], b
             parent[draw(st.text(max_size=6) | st.integers(-1, 99))] = new
         else:
             continue
-        refuse = refuse or _must_refuse(path, old, new, action)
+        refuse = refuse or (path in original and _must_refuse(path, old, new, action))
     return state, refuse
 
 

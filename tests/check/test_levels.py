@@ -164,7 +164,8 @@ def test_no_eval_readings_means_no_calibration(sweep) -> None:
     for name, log in logs.items():
         log.drop(columns=["eval_diversity", "eval_dup_rate"]).to_parquet(root / "runs" / name / METRICS_FILE)
     levels, line = calibrate(results, root, ["baseline"], DEFAULTS)
-    assert levels is None and "no eval_diversity, eval_dup_rate or eval_manifold_share reading in the 3 finished run(s)" in line
+    assert levels is None
+    assert "no eval_diversity, eval_dup_rate or eval_manifold_share reading in the 3 finished run(s)" in line
 
 
 # the baseline file ---------------------------------------------------------------------------------------------
@@ -250,8 +251,8 @@ def test_shares_out_of_order_fail_as_a_diagnostics_setting(tmp_path: Path, no_tr
 def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d: float, u: float, m: float,
                                                                    collapse_from: int, short: bool) -> None:
     """With d <= 1 and u >= 0 every calibrated level is on the collapsed side of its configured one, so the
-    detectors that read them (mode_collapse, d_dominance, quality_collapse) report a subset of the kinds they report at the
-    configured levels, and no other detector changes."""
+    detectors that read them (mode_collapse, d_dominance, quality_collapse) report a subset of the kinds they
+    report at the configured levels, and no other detector changes."""
     from ganlab.diagnostics import detect
     from tests.diagnostics.traces import Shape, healthy
 

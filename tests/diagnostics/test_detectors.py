@@ -105,6 +105,33 @@ def test_dominance_with_only_d_gradient_gone_needs_g_side_evidence() -> None:
     assert detect(no_evals, CONFIG) == []  # nothing can show G's side: only a vanished G gradient counts
 
 
+@pytest.mark.parametrize("off", [0.02, 0.079])
+def test_dominance_with_d_gradient_gone_and_samples_off_the_manifold(off: float) -> None:
+    """The no-batchnorm-in-G case of the stacked-digits cells: D wins, its gradient vanishes, and G's samples
+    stay diverse (no mode-collapse evidence) but leave the data's manifold. A realism share at or below
+    ``quality_collapse``'s level (``quality_min_share`` x GATE_PASS_RATE = 0.08) from the onset is G-side
+    evidence; the same share at 0.5, or falling only after the episode, is not."""
+    shape = Shape(steps=1000, seed=4, modes_total=None, features=True)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    evals = log["eval_diversity"].notna()
+    log.loc[evals, "eval_manifold_share"] = 0.5
+    assert detect(log, CONFIG) == []
+    stuck = log.copy()
+    stuck.loc[evals & (stuck.step >= 300), "eval_manifold_share"] = off
+    events = detect(stuck, CONFIG)
+    dominance = [e for e in events if e.kind == "d_dominance"]
+    assert len(dominance) == 1 and dominance[0].evidence["vanished"] == "grad_norm_d"
+    first_eval = int(stuck.loc[evals & (stuck.step >= 300), "step"].min())
+    # G's side shows from the first low evaluation; D's levels and gradient need a few steps more
+    assert first_eval <= dominance[0].step < first_eval + shape.eval_every
+    just_above = log.copy()
+    just_above.loc[evals & (just_above.step >= 300), "eval_manifold_share"] = 0.081
+    assert [e for e in detect(just_above, CONFIG) if e.kind == "d_dominance"] == []
+    late = log.copy()
+    late.loc[evals & (late.step >= 950), "eval_manifold_share"] = off  # low for half the dominance window
+    assert [e for e in detect(late, CONFIG) if e.kind == "d_dominance"] == []
+
+
 def test_dominance_shorter_than_its_window_is_ignored() -> None:
     shape = Shape(steps=1000, seed=4)
     log = inject_dominance(healthy(shape), 300, "grad_norm_g", np.random.default_rng(0))

@@ -97,7 +97,7 @@ def random_config(draw) -> DiagnosticsConfig:
         oscillation_floor=draw(f(0.01, 1.0)), oscillation_swings=draw(i(2, 6)), oscillation_eval_drop=draw(f(0.3, 1.0)),
         collapse_persist=draw(i(1, 5)), collapse_min_steps=draw(i(0, 300)),
         collapse_partial_coverage=draw(f(0.35, 0.9)), collapse_partial_diversity=draw(f(0.5, 1.0)),
-        collapse_partial_dup_rate=draw(f(0.1, 0.5)),
+        collapse_partial_dup_rate=draw(f(0.1, 0.5)), quality_min_share=draw(f(0.0, 1.0)),
     )
 
 
@@ -148,6 +148,17 @@ CAMPAIGN = settings(PROPERTY, max_examples=1000)
 @given(case=cases())
 def test_incremental_events_equal_detect_at_every_check_campaign(case) -> None:
     assert_equal_at_every_check(*case)
+
+
+def test_checked_every_row_on_dominance_shown_by_the_realism_share() -> None:
+    """D wins with its gradient gone, and G's side is the realism share alone (carried forward between
+    evaluations): one row at a time, every check equals ``detect``, and the event is there."""
+    shape = Shape(steps=600, modes_total=None, seed=2)
+    log = inject_dominance(healthy(shape), 200, "grad_norm_d", np.random.default_rng(0))
+    evals = log["eval_diversity"].notna()
+    log.loc[evals, "eval_manifold_share"] = np.where(log.loc[evals, "step"] >= 200, 0.03, 0.5)
+    assert "d_dominance" in [e.kind for e in detect(log, DiagnosticsConfig())]
+    assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -15,9 +15,9 @@ from ganlab.config import DataConfig, GanlabConfig, ModelConfig, dump_config
 from ganlab.data import DigitsDataset, StackedDigitsDataset
 from ganlab.errors import DataError
 from ganlab.metrics import SCORE_KEYS
-from ganlab.schema import GATE_KEYS, GATE_PASS_RATE
 from ganlab.metrics.realism import outside_rows as outside
 from ganlab.metrics.score import label_free, score
+from ganlab.schema import GATE_KEYS, GATE_PASS_RATE
 from ganlab.schema.log import SCORE_ONLY_KEYS
 
 

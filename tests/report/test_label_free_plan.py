@@ -17,7 +17,8 @@ from ganlab.testing.synthetic import make_sweep
 
 def _folder_like(root: Path, shares: dict[str, list[float]]) -> Path:
     """A synthetic sweep whose runs recorded no mode count (data without known modes) and these shares."""
-    make_sweep(root, {"baseline": {}, "broken": {"model.batchnorm": "none"}}, seeds=6, fail={"baseline": 0, "broken": 0})
+    make_sweep(root, {"baseline": {}, "broken": {"model.batchnorm": "none"}}, seeds=6,
+               fail={"baseline": 0, "broken": 0})
     results = pd.read_parquet(root / RESULTS)
     results["metric_modes"] = np.nan
     for variant, values in shares.items():

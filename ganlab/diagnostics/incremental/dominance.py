@@ -3,7 +3,8 @@
 Per row: G's and D's vanish ratios (trailing medians and a running peak: final when the row arrives),
 the centred levels of D(x), D(G(z)) and loss_d (the last ``smooth // 2`` rows move as rows arrive), and
 G's side from the eval rows (``EvalCore``: a collapse confirmed later re-marks up to one collapse window
-of rows). The condition is recomputed from the first row any of these changed, and its runs from there.
+of rows) and the latest ``eval_manifold_share`` (carried forward: final when the row arrives). The
+condition is recomputed from the first row any of these changed, and its runs from there.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from ganlab.diagnostics.dominance import NEEDS, event, g_side, reported, windows
 from ganlab.diagnostics.incremental.buffer import Grow, LogBuffer, Runs, running_max, tail
 from ganlab.diagnostics.incremental.collapse import EvalCore
 from ganlab.diagnostics.incremental.episode import Episode, EventCache
+from ganlab.diagnostics.quality import latest_share, off_manifold
 from ganlab.diagnostics.rolling import centred_median, trailing_median
-from ganlab.schema import EventKind, Severity
+from ganlab.schema import EVAL_MANIFOLD_SHARE, EventKind, Severity
 
 GRADS = ("grad_norm_g", "grad_norm_d")
 LEVELS = ("d_real", "d_fake", "loss_d")
@@ -30,6 +32,7 @@ class DominanceStream:
         self.ratio = {c: Grow() for c in GRADS}
         self.peak = dict.fromkeys(GRADS, np.nan)  # running peak of each norm's rolling median
         self.level = {c: Grow() for c in LEVELS}
+        self.share = Grow()  # the latest eval_manifold_share at or before each row
         self.cond = Grow(bool, False)
         self.held = Grow(np.int64, 0)  # rows meeting the condition, up to each row
         self.runs = Runs(self.gap)
@@ -49,11 +52,14 @@ class DominanceStream:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = norm[start:n] / peak
             self.ratio[c].put(start, np.where(norm[start:n] == 0.0, 0.0, ratio))
+        carry = self.share.view[start - 1] if start else np.nan
+        self.share.put(start, latest_share(log.col(EVAL_MANIFOLD_SHARE)[start:n], carry))
         dirty = min(max(0, start - (smooth - 1) // 2), self.core.changed_row, self.g_core.changed_row)
         for c in LEVELS:
             self.level[c].put(dirty, tail(lambda x: centred_median(x, smooth), log.col(c), dirty, smooth // 2))
         _, stalled = self.core.quality(dirty, n)
         lost, _ = self.g_core.quality(dirty, n)
+        lost = lost | off_manifold(self.share.view[dirty:n], self.config)
         levels = {c: self.level[c].view[dirty:] for c in LEVELS}
         ratios = {c: self.ratio[c].view[dirty:] for c in GRADS}
         cond = won(levels["d_real"], levels["d_fake"], levels["loss_d"], self.config) & g_side(
@@ -82,7 +88,7 @@ class DominanceStream:
                 def make():
                     values = {c: log.col(c) for c in LEVELS}
                     return event(log.steps.view, first, last, values, self.ratio["grad_norm_g"].view,
-                                 self.ratio["grad_norm_d"].view, self.config)
+                                 self.ratio["grad_norm_d"].view, self.config, self.share.view)
 
                 return self.cache.get((first, last), True, make)
 
