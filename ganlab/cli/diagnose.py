@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ganlab.cli.options import SetOption
-from ganlab.schema import Severity
+from ganlab.schema import METRICS_FILE, Severity
 
 if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
     from ganlab.diagnostics.sources.sample_grids import SampleGrids
@@ -88,6 +88,42 @@ def note_unscored_grids(path: Path) -> None:
                        "data) to score its sample grids for mode_collapse (docs/diagnostics.md)", err=True)
 
 
+# Events that read the collapse and realism levels; d_dominance only when G's gradient did not vanish.
+LEVEL_READERS = ("mode_collapse", "quality_collapse", "d_dominance")
+
+
+def reads_levels(event: Event) -> bool:
+    return str(event.kind) in LEVEL_READERS and event.evidence.get("vanished") != "grad_norm_g"
+
+
+def note_digit_levels(run: Path, events: list[Event], config: Path | None, overrides: dict[str, Any]) -> None:
+    """One line on stderr when a ganlab run or log without known modes had an event judged at the default
+    collapse and realism levels, which were set on digits (docs/diagnostics.md, the validation cells)."""
+    import pandas as pd
+
+    from ganlab.check.levels import LEVEL_KEYS
+    from ganlab.config.diagnostics import DiagnosticsConfig
+    from ganlab.diagnostics.diagnose import resolve
+    from ganlab.diagnostics.settings import diagnostics_settings
+    from ganlab.schema import EVAL_MODES_TOTAL
+
+    if not any(reads_levels(e) for e in events):
+        return
+    if not (run.is_dir() and (run / METRICS_FILE).is_file()) and run.suffix.lower() not in (".parquet", ".csv"):
+        return  # TensorBoard, MLflow, W&B: their eval columns come from --data, which names the data
+    metrics, found, _ = resolve(run)
+    settings = diagnostics_settings(found if config is None else config, overrides)
+    defaults = DiagnosticsConfig()
+    if any(getattr(settings, k) != getattr(defaults, k) for k in LEVEL_KEYS):
+        return
+    log = pd.read_parquet(metrics) if metrics.suffix.lower() == ".parquet" else pd.read_csv(metrics)
+    if EVAL_MODES_TOTAL in log.columns and log[EVAL_MODES_TOTAL].notna().any():
+        return
+    typer.echo(f"note: {run}: no known modes, and the collapse and realism levels are the defaults, set on "
+               "digits; a healthy G on other data can read below them early on. `ganlab check --update-baseline` "
+               "calibrates them on your healthy baseline (docs/check.md)", err=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose(
@@ -121,7 +157,8 @@ def register(app: typer.Typer) -> None:
         from ganlab.diagnostics import diagnose_runs
 
         grids = sample_grids(data, resolution, grid_padding, grid_tag)
-        runs = diagnose_runs(path, config, parse_set_args(overrides or []), parse_map(maps, map_file), grids)
+        settings = parse_set_args(overrides or [])
+        runs = diagnose_runs(path, config, settings, parse_map(maps, map_file), grids)
         if grids is None:
             note_unscored_grids(path)
         if as_json and len(runs) == 1:
@@ -132,3 +169,5 @@ def register(app: typer.Typer) -> None:
         else:
             for run, events in runs:
                 print_table(events, run)
+        for run, events in runs:
+            note_digit_levels(run, events, config, settings)

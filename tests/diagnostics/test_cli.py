@@ -62,3 +62,37 @@ def test_table_output(app, failing, tmp_path) -> None:
 def test_bad_input_raises_ganlab_error_for_main_to_report(app, tmp_path) -> None:
     result = CliRunner().invoke(app, ["diagnose", str(tmp_path / "missing.csv")])
     assert isinstance(result.exception, DataError)  # main.py prints it on one line and exits 2
+
+
+def test_a_label_free_log_judged_at_the_digit_levels_gets_a_note(app, tmp_path) -> None:
+    """D wins with its gradient gone while G's diversity is low, on a log without known modes: the event
+    read the diversity levels set on digits, and stderr says so once; not when the levels were set, the log
+    has known modes, or G's own gradient vanished (no level read)."""
+    from .traces import inject_collapse
+
+    def log_of(modes_total, vanishing):
+        log = inject_dominance(healthy(Shape(steps=1000, seed=4, modes_total=modes_total)), 300, vanishing,
+                               np.random.default_rng(0))
+        return inject_collapse(log, 300, False, np.random.default_rng(1))
+
+    runner = CliRunner()
+    log_of(None, "grad_norm_d").to_parquet(tmp_path / "free.parquet")
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "free.parquet"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "d_dominance" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "set on digits" in notes[0] and "ganlab check --update-baseline" in notes[0]
+    assert str(tmp_path / "free.parquet") in notes[0]
+
+    set_level = runner.invoke(app, ["diagnose", str(tmp_path / "free.parquet"), "--json",
+                                    "--set", "diagnostics.collapse_partial_diversity=0.45"])
+    assert set_level.exit_code == 0 and "note:" not in set_level.stderr
+
+    log_of(1000, "grad_norm_d").to_parquet(tmp_path / "modes.parquet")
+    with_modes = runner.invoke(app, ["diagnose", str(tmp_path / "modes.parquet"), "--json"])
+    assert "d_dominance" in with_modes.stdout and "note:" not in with_modes.stderr
+
+    inject_dominance(healthy(Shape(steps=1000, seed=4, modes_total=None)), 300, "grad_norm_g",
+                     np.random.default_rng(0)).to_parquet(tmp_path / "g.parquet")
+    g_gone = runner.invoke(app, ["diagnose", str(tmp_path / "g.parquet"), "--json"])
+    assert "d_dominance" in g_gone.stdout and "note:" not in g_gone.stderr
