@@ -247,16 +247,20 @@ def test_shares_out_of_order_fail_as_a_diagnostics_setting(tmp_path: Path, no_tr
 
 
 @given(seed=st.integers(0, 10_000), d=st.floats(0.0, 1.0), u=st.floats(0.0, 1.0), m=st.floats(0.0, 1.0),
-       collapse_from=st.integers(0, 12), short=st.booleans())
+       collapse_from=st.integers(0, 12), short=st.booleans(), d_wins=st.booleans())
 def test_levels_from_a_baseline_below_real_data_only_remove_events(seed: int, d: float, u: float, m: float,
-                                                                   collapse_from: int, short: bool) -> None:
+                                                                   collapse_from: int, short: bool,
+                                                                   d_wins: bool) -> None:
     """With d <= 1 and u >= 0 every calibrated level is on the collapsed side of its configured one, so the
     detectors that read them (mode_collapse, d_dominance, quality_collapse) report a subset of the kinds they
-    report at the configured levels, and no other detector changes."""
+    report at the configured levels, and no other detector changes. ``d_wins``: D wins from step 200 with its
+    own gradient gone, so ``d_dominance`` hangs on G's side (the levels, the realism share)."""
     from ganlab.diagnostics import detect
-    from tests.diagnostics.traces import Shape, healthy
+    from tests.diagnostics.traces import Shape, healthy, inject_dominance
 
     log = healthy(Shape(steps=600, seed=seed, modes_total=None))
+    if d_wins:
+        log = inject_dominance(log, 200, "grad_norm_d", np.random.default_rng(seed))
     evals = log["eval_diversity"].notna().to_numpy()
     rng = np.random.default_rng(seed)
     late = np.cumsum(evals) > collapse_from  # from the collapse_from-th evaluation on: readings of a collapse
