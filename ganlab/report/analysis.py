@@ -202,7 +202,9 @@ def label_free_plan(plan: AnalysisPlan, metrics: list[str], notes: list[str]) ->
     margins = {LABEL_FREE_ENDPOINT if k == "modes" else k: v for k, v in plan.margins.items()}
     notes.append(f"The data has no known modes: the primary endpoint modes is replaced by {LABEL_FREE_ENDPOINT}, "
                  f"the share of samples on the real data's manifold (held-out real data reads {GATE_PASS_RATE}); "
-                 f"verdicts use {', '.join(primary)}.")
+                 f"verdicts use {', '.join(primary)}. The failure endpoint counts events judged at the collapse and "
+                 "realism levels set on digits, where a healthy G on other data can read below them early in "
+                 "training; `ganlab check --update-baseline` calibrates them on a healthy baseline (docs/check.md).")
     return plan.model_copy(update={"primary": primary, "margins": margins})
 
 

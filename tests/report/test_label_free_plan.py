@@ -33,7 +33,7 @@ def test_without_modes_the_verdict_rests_on_the_manifold_share(tmp_path: Path) -
     overview = analyze(sweep, "baseline")
     assert overview.plan.primary == ("failure", "manifold_share")
     assert overview.plan.margins["manifold_share"] == 0.1  # modes' margin, carried over
-    assert any("no known modes" in n and "manifold_share" in n for n in sweep.notes)
+    assert any("no known modes" in n and "manifold_share" in n and "levels set on digits" in n for n in sweep.notes)
     row = overview.row("broken")
     assert row is not None and row.verdict == "worse"
     (share,) = [t for t in row.primary if t.endpoint == "manifold_share"]
