@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ganlab.cli.options import SetOption
-from ganlab.schema import METRICS_FILE, Severity
+from ganlab.schema import METRICS_FILE, EventKind, Severity
 
 if TYPE_CHECKING:  # imported in the command: `ganlab --help` need not load pandas and the detectors
     from ganlab.diagnostics.sources.sample_grids import SampleGrids
@@ -89,11 +89,11 @@ def note_unscored_grids(path: Path) -> None:
 
 
 # Events that read the collapse and realism levels; d_dominance only when G's gradient did not vanish.
-LEVEL_READERS = ("mode_collapse", "quality_collapse", "d_dominance")
+LEVEL_READERS = (EventKind.MODE_COLLAPSE, EventKind.QUALITY_COLLAPSE, EventKind.D_DOMINANCE)
 
 
 def reads_levels(event: Event) -> bool:
-    return str(event.kind) in LEVEL_READERS and event.evidence.get("vanished") != "grad_norm_g"
+    return event.kind in LEVEL_READERS and event.evidence.get("vanished") != "grad_norm_g"
 
 
 def note_digit_levels(run: Path, events: list[Event], config: Path | None, overrides: dict[str, Any]) -> None:

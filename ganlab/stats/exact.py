@@ -93,7 +93,10 @@ def perm_test(scores: ArrayLike, n1: int) -> PermTest:
     # the raw ones it could sit beyond the null's most extreme split by more than the tolerance (p was 0).
     r = np.round(s, 9)
     devs, exact = _null(tuple(np.sort(r).tolist()), n1)
-    tol = _TOL * max(1.0, float(np.abs(r).max()))
+    # Each rounded score is off by up to 5e-10, so two splits with the same exact sum can be n1 x 1e-9 apart
+    # once rounded (5 logrank scores in ninths, 9 runs: two of the five splits tied with the observed one fell
+    # outside a tolerance of 1e-9); on top of that, float addition error relative to the scale.
+    tol = n1 * 1e-9 + _TOL * max(1.0, float(np.abs(r).max()))
     hits = len(devs) - int(np.searchsorted(devs, abs(float(r[:n1].sum() - n1 * r.mean())) - tol, side="left"))
     if exact:
         return PermTest(min(1.0, hits / len(devs)), obs, True)

@@ -153,3 +153,16 @@ def test_u_null_pmf_matches_enumeration(m, n):
         ranks = np.array(idx) + 1
         counts[int(ranks.sum() - m * (m + 1) / 2)] += 1
     assert exact.u_null_pmf(m, n) == pytest.approx(counts / counts.sum())
+
+
+def test_logrank_counts_every_split_tied_with_the_observed_one():
+    """Scores in ninths, rounded to 9 decimals: 5 of the 126 splits of 4 from 9 tie the observed |O - E|
+    exactly, and two of them summed their rounding errors past the old tolerance (p 97/126, not 99/126)."""
+    t = np.array([1, 1, 1, 3, 3, 2, 2, 2, 2], float)
+    e = np.array([False, True, False, False, True, False, False, True, True])
+    arm = np.arange(9) < 4
+    stat = o_minus_e(t, e, arm)[0]
+    hits = sum(abs(o_minus_e(t, e, np.isin(np.arange(9), idx))[0]) >= abs(stat) - 1e-9
+               for idx in itertools.combinations(range(9), 4))
+    assert hits == 99
+    assert exact.logrank(t[:4], e[:4], t[4:], e[4:]).p == pytest.approx(99 / 126, abs=1e-12)
