@@ -11,8 +11,8 @@ failure only when G stops learning, so the condition also needs evidence from G'
   large) *and* the periodic evaluation shows G's output low or falling: the eval row at or before
   the step is at ``mode_collapse``'s partial level (``collapse.levels``), or its samples are off the
   data's manifold (``eval_manifold_share`` at ``quality_collapse``'s level). The second is how a G
-  without batchnorm on stacked-digits shows: D(G(z)) ~ 0.001 from step 500 on, a fifth of the healthy
-  runs' modes, and diverse samples (diversity ~1), of which 2-12% pass the realism gate; or
+  without batchnorm on stacked-digits shows: D(G(z)) ~ 0.001-0.004 after step 500, a quarter or less of
+  a healthy G's modes, and diverse samples (diversity ~1), of which 0-15% pass the realism gate; or
 * whatever the gradients, that eval row is inside a confirmed collapse (low and not improving for
   ``collapse_min_steps``): G is stuck. An FC-hidden run of the corpus sat at D(x) 0.99, D(G(z)) 0.01
   with both gradients at ~90% of their peak and 1-5 modes for 1,000 steps.
