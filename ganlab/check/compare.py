@@ -96,9 +96,9 @@ def compare(current: dict[str, dict[str, Any]], baseline: dict[str, Any], settin
                     f"({'higher' if directions[metric] else 'lower'} is better, tolerance {tolerance})")
             if not worse_by <= allowed_by:  # a NaN (an overflowing mean) fails too
                 verdicts[name].regressions.append(f"{text}: worse by {worse_by:.4g}")
-    for name in realism_ungated(current, settings):
-        verdicts[name].notes.append(REALISM_UNGATED)
-    return list(verdicts.values())
+    out = list(verdicts.values())
+    note_realism_ungated(out, current, settings)
+    return out
 
 
 # On data without known modes (a folder, an array) no event caught a G without batchnorm at CI lengths on
@@ -114,6 +114,15 @@ def realism_ungated(summary: dict[str, dict[str, Any]], settings: CheckSettings)
     if "manifold_share" in settings.tolerances:
         return []
     return [name for name, s in summary.items() if s["metrics"].get("manifold_share") and not s["metrics"].get("modes")]
+
+
+def note_realism_ungated(verdicts: list[VariantVerdict], summary: dict[str, dict[str, Any]],
+                         settings: CheckSettings) -> None:
+    """``REALISM_UNGATED`` on each verdict of a ``realism_ungated`` variant (compare and update alike)."""
+    ungated = set(realism_ungated(summary, settings))
+    for v in verdicts:
+        if v.variant in ungated:
+            v.notes.append(REALISM_UNGATED)
 
 
 def stability_breaks(current: dict[str, dict[str, Any]], settings: CheckSettings) -> dict[str, dict[int, list[str]]]:

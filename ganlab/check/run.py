@@ -16,7 +16,7 @@ from ganlab.check.baseline import (
     summarize,
     write_baseline,
 )
-from ganlab.check.compare import REALISM_UNGATED, VariantVerdict, compare, realism_ungated, stability_breaks
+from ganlab.check.compare import VariantVerdict, compare, note_realism_ungated, stability_breaks
 from ganlab.check.levels import CalibratedLevels, calibrate, describe, rediagnose
 from ganlab.check.output import junit_xml, markdown, write_junit, write_markdown
 from ganlab.check.spec import CheckSettings, CheckSpec, load_check
@@ -119,10 +119,7 @@ def run_check(check_file: str | Path, baseline: str | Path | None = None, *, upd
         for v in verdicts:
             v.notes.append("baseline not written: runs errored" if errored else
                            "baseline not written" if refused else f"recorded in {baseline_path}")
-        ungated = realism_ungated(summary, spec.settings)
-        for v in verdicts:
-            if v.variant in ungated:
-                v.notes.append(REALISM_UNGATED)
+        note_realism_ungated(verdicts, summary, spec.settings)
         code = RUNS_ERRORED if errored else (REGRESSION if refused else PASS)
     else:
         assert reference is not None

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ganlab.diagnostics.collapse import quality_lost
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
-from ganlab.diagnostics.quality import latest_share, off_manifold
+from ganlab.diagnostics.quality import latest_share, off_level, off_manifold
 from ganlab.schema import EVAL_MANIFOLD_SHARE, Event, EventKind, Evidence, Severity
 
 if TYPE_CHECKING:
@@ -125,9 +125,10 @@ def event(steps: np.ndarray, first: int, last: int, values: dict[str, np.ndarray
     lowest = medians.get(which, min(medians.values()))
     evidence: Evidence = {c: float(pd.Series(values[c][part]).median()) for c in ("d_real", "d_fake", "loss_d")}
     evidence.update({"vanished": which, "grad_ratio": float(lowest), "until": int(steps[last])})
-    off = share is not None and bool(off_manifold(share[first : first + 1], config)[0])
+    shown = float(share[first]) if share is not None else float("nan")
+    off = shown <= off_level(config)
     if off:
-        evidence["manifold_share"] = float(share[first])  # type: ignore[index]
+        evidence["manifold_share"] = shown
     if which == "grad_norm_g":
         why = f"grad_norm_g at {lowest:.1%} of its peak"
         advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"

@@ -57,7 +57,12 @@ def stacked_digits_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarr
     from ganlab.data.digits import StackedDigitsDataset
 
     images, _ = StackedDigitsDataset(STACKED_RESOLUTION).sample(count, torch.Generator().manual_seed(seed))
-    pixels = ((images + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)  # (count, 3, 32, 32)
+    return _uint8_nhwc(images)
+
+
+def _uint8_nhwc(images: torch.Tensor) -> np.ndarray:
+    """Float ``(N, C, H, W)`` in [-1, 1] -> uint8 ``(N, H, W, C)``."""
+    pixels = ((images + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)
     return pixels.permute(0, 2, 3, 1).contiguous().numpy()
 
 
@@ -119,17 +124,16 @@ def photos_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     photos = [torch.from_numpy(np.asarray(p, dtype=np.float32)).permute(2, 0, 1).div(127.5).sub(1.0)
               for p in load_sample_images().images]  # (3, 427, 640) each
     rng = np.random.default_rng(seed)
-    out = np.empty((count, PHOTO_SIDE, PHOTO_SIDE, 3), np.uint8)
-    for i in range(count):
+    crops = []
+    for _ in range(count):
         photo = photos[rng.integers(len(photos))]
         side = int(rng.integers(48, 161))
         top, left = int(rng.integers(0, photo.shape[1] - side + 1)), int(rng.integers(0, photo.shape[2] - side + 1))
         crop = photo[:, top : top + side, left : left + side]
         if rng.random() < 0.5:
             crop = crop.flip(-1)
-        small = resize_square(crop.unsqueeze(0), PHOTO_SIDE)[0]
-        out[i] = ((small + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    return out
+        crops.append(resize_square(crop.unsqueeze(0), PHOTO_SIDE))
+    return _uint8_nhwc(torch.cat(crops))
 
 
 BUILDERS: dict[str, Callable[[int, int], np.ndarray]] = {
