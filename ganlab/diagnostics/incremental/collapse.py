@@ -18,6 +18,7 @@ from ganlab.diagnostics.collapse import (
     ABSOLUTE,
     best_seen,
     event,
+    g_low,
     improved,
     levels,
     signal_values,
@@ -54,6 +55,7 @@ class EvalCore:
         self.full, self.partial = Grow(bool, False), Grow(bool, False)
         self.starts = Grow(np.int64, -1)
         self.improving = Grow(bool, False)
+        self.fresh = Grow(bool, False)  # a new best over the rows before (collapse.fresh_best)
         self.oriented = {n: Grow(np.float64, -np.inf) for n in self.active}
         self.best = {n: Grow(np.float64, -np.inf) for n in self.active}
         self.seen_best = {n: Grow() for n in self.active}
@@ -122,6 +124,7 @@ class EvalCore:
         changed = count
         for t in range(k, count):
             self.improving.put(t, np.array([self._improving(t)]))
+            self.fresh.put(t, np.array([self._fresh(t)]))
             first = int(self.starts.view[t])
             if first < 0 or self.improving.view[t]:
                 continue
@@ -148,8 +151,17 @@ class EvalCore:
                     return True
         return False
 
+    def _fresh(self, t: int) -> bool:
+        if t == 0:
+            return True
+        for name in used_signals(self.active):
+            before = self.best[name].view[t - 1]
+            if not np.isfinite(before) or improved(name in ABSOLUTE, self.oriented[name].view[t], before, self.config):
+                return True
+        return False
+
     def quality(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """``quality_lost`` for log rows lo..hi-1: (partial level, inside a confirmed collapse)."""
+        """``quality_lost`` for log rows lo..hi-1: (G's output low, inside a confirmed collapse)."""
         latest = self.latest.view[lo:hi]
         if not self.active:
             false = np.zeros(hi - lo, bool)
@@ -160,7 +172,9 @@ class EvalCore:
         if not len(partial):
             false = np.zeros(hi - lo, bool)
             return false, false.copy()
-        return seen & partial[at], seen & self.confirmed.view[at]
+        dup = self.values["dup_rate"].view if "dup_rate" in self.active else None
+        low = g_low(partial, self.fresh.view, dup, self.config)
+        return seen & low[at], seen & self.confirmed.view[at]
 
 
 class CollapseStream:
