@@ -171,7 +171,7 @@ def glyphs_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
         mask = mask.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BILINEAR, center=centre)
         ink = rng.uniform(0, 255, 3)
         top, bottom = _far_colour(rng, ink), _far_colour(rng, ink)
-        background = top + (bottom - top) * ramp  # (big, big or 1, 3)
+        background = top + (bottom - top) * ramp  # (big, 1, 3): one colour per row
         alpha = np.asarray(mask, np.float64)[..., None] / 255.0
         image = np.broadcast_to(background, (big, big, 3)) * (1 - alpha) + ink * alpha
         small = Image.fromarray(np.clip(np.round(image), 0, 255).astype(np.uint8)).resize(
