@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -152,12 +153,9 @@ def glyphs_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     vertical gradient between two colours, each 96-160 from the ink in every channel: uint8
     ``(count, 32, 32, 3)``, a function of ``seed``. Flat colours and sharp strokes, neither digits' pen
     strokes nor the textures of ``shapes`` and ``photos``."""
-    from pathlib import Path
-
-    import matplotlib
     from PIL import Image, ImageDraw, ImageFont
 
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    fonts = _matplotlib_data("fonts", "ttf")
     big = GLYPH_SIDE * GLYPH_SUPERSAMPLE
     rng = np.random.default_rng(seed)
     ramp = np.linspace(0.0, 1.0, big)[:, None, None]
@@ -180,6 +178,13 @@ def glyphs_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     return out
 
 
+def _matplotlib_data(*parts: str) -> Path:
+    """A file or folder under the data matplotlib installs with itself (fonts, sample data)."""
+    import matplotlib  # only the builders that draw on its files pay for the import
+
+    return Path(matplotlib.get_data_path()).joinpath(*parts)
+
+
 def _far_colour(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
     """A random colour each of whose channels differs from ``ink``'s by 96-160 (a shift of 96-160, mod 256)."""
     return (ink + rng.uniform(96, 160, 3)) % 256
@@ -192,14 +197,12 @@ def terrain_images(count: int = DEFAULT_COUNT, seed: int = 0) -> np.ndarray:
     hill-shaded from a random azimuth (``matplotlib.colors.LightSource``), shrunk to 32x32 with
     antialiasing: uint8 ``(count, 32, 32, 3)``, a function of ``seed``. Smooth natural relief, unlike the
     other folders' strokes, shapes, glyphs and photographs."""
-    from pathlib import Path
-
     import matplotlib
     from matplotlib.colors import LightSource
 
     from ganlab.data.files import resize_square
 
-    with np.load(Path(matplotlib.get_data_path()) / "sample_data" / "jacksboro_fault_dem.npz") as dem:
+    with np.load(_matplotlib_data("sample_data", "jacksboro_fault_dem.npz")) as dem:
         elevation = dem["elevation"].astype(np.float64)  # (344, 403)
     rng = np.random.default_rng(seed)
     views = []
