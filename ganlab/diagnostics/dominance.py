@@ -135,7 +135,7 @@ def event(steps: np.ndarray, first: int, last: int, values: dict[str, np.ndarray
         advice = "G gets no gradient: lower lr_d or n_critic (with the minimax loss, switch to nonsaturating)"
     else:
         samples = (f"{evidence['manifold_share']:.2f} of G's samples on the data's manifold" if off
-                   else "G's samples stuck or falling")
+                   else "G's samples low and stuck, or repeating themselves")
         why = (f"grad_norm_d at {lowest:.1%} of its peak, " if which == "grad_norm_d" else "") + samples
         advice = ("G stopped improving: lower lr_d or n_critic, or add noise or label smoothing to D's "
                   "inputs")
