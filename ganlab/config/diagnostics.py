@@ -107,6 +107,10 @@ class DiagnosticsConfig(BaseModel):
     collapse_partial_dup_rate: Number = Field(default=0.3, gt=0.0, le=1.0)
     collapse_full_diversity: Number = Field(default=0.1, ge=0.0)
     collapse_partial_diversity: Number = Field(default=0.5, ge=0.0)
+    # Label-free coverage, read only where the data has no labelled modes: eval_ndb_k (NDB/K on 500 samples,
+    # K = 50) at or above this is a partial collapse. Held-out real data reads ~0.05 (the z tests' alpha).
+    # docs/diagnostics.md gives the runs it was set on and those it was checked on.
+    collapse_partial_ndb_k: Number = Field(default=0.5, gt=0.0, le=1.0)
     # "Still improving" (no collapse yet): a new best normalised coverage by this much (absolute), so a
     # run creeping from 3% to 5% of the modes is stuck, not improving; signals other than coverage
     # need a new best by collapse_min_gain (relative, at least 0.01 absolute).

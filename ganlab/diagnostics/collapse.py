@@ -8,7 +8,9 @@ Works on the eval rows only (``eval_*`` columns, NaN elsewhere); every signal is
   means "as good as sampling the data" whatever the sample size;
 * effective coverage from ``eval_kl``: ``M * exp(-KL)`` is the effective number of modes of the
   generated histogram (exp of its entropy when the data is uniform), divided by the same expectation;
-* ``eval_diversity`` (generated / real pairwise feature distance) and ``eval_dup_rate``.
+* ``eval_diversity`` (generated / real pairwise feature distance) and ``eval_dup_rate``;
+* where the log has no mode counts (data without labelled modes), ``eval_ndb_k``: label-free coverage, the
+  share of k-means bins of the real features whose generated share differs from the real one (NDB/K).
 
 Per eval row the level is *full* (a handful of modes, near-identical samples), *partial* (lost a
 large share of modes, or of its own best coverage) or none. A healthy DCGAN covers few modes at its
@@ -36,6 +38,7 @@ from ganlab.schema import (
     EVAL_MODES,
     EVAL_MODES_TOTAL,
     EVAL_MODES_UNGATED,
+    EVAL_NDB_K,
     Event,
     EventKind,
     Severity,
@@ -144,12 +147,22 @@ def signal_values(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tupl
         out["diversity"] = (ev[EVAL_DIVERSITY].to_numpy(), True)
     if EVAL_DUP_RATE in ev.columns:
         out["dup_rate"] = (ev[EVAL_DUP_RATE].to_numpy(), False)
+    if EVAL_NDB_K in ev.columns:
+        out["ndb_k"] = (ev[EVAL_NDB_K].to_numpy(), False)
     return out
 
 
+def read_signals(present: Iterable[str]) -> list[str]:
+    """The present signals (some value finite) the detectors read: NDB/K only where no mode count is present.
+    A label-free log carries the mode columns empty; where modes are counted, coverage reads them better."""
+    names = list(present)
+    return [n for n in names if not (n == "ndb_k" and "coverage" in names)]
+
+
 def signals(ev: pd.DataFrame, config: DiagnosticsConfig) -> dict[str, tuple[np.ndarray, bool]]:
-    """Per-eval-row signals that are present (some value finite), each with whether higher is better."""
-    return {k: v for k, v in signal_values(ev, config).items() if np.isfinite(v[0]).any()}
+    """Per-eval-row signals that are present and read (``read_signals``), each with whether higher is better."""
+    present = {k: v for k, v in signal_values(ev, config).items() if np.isfinite(v[0]).any()}
+    return {k: present[k] for k in read_signals(present)}
 
 
 def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n: int,
@@ -169,6 +182,8 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
             div = sig["diversity"][0]
             full |= div <= config.collapse_full_diversity
             partial |= div <= config.collapse_partial_diversity
+        if "ndb_k" in sig:  # coverage lost without a label; never "full" on its own (garbage reads ~1 too)
+            partial |= sig["ndb_k"][0] >= config.collapse_partial_ndb_k
         if "dup_rate" in sig:
             dup = sig["dup_rate"][0]
             full |= dup >= config.collapse_full_dup_rate

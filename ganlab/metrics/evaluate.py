@@ -19,6 +19,7 @@ from ganlab.metrics.frechet import frechet_distance
 from ganlab.metrics.gate import GATE_PASS_RATE, on_manifold
 from ganlab.metrics.kid import kid
 from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse_kl_counts
+from ganlab.metrics.ndb import ndb
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
 from ganlab.metrics.threads import limit_threads
@@ -28,6 +29,9 @@ from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - 
 MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate",
              "modes_ungated")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
+# The periodic NDB/K reads this many generated and real samples whatever ``eval_samples`` is: its z tests
+# gain power with the sample size, so a level means one thing only at one size (K = 50 bins here).
+NDB_SAMPLES = 500
 
 
 def check_compatible(fake: Tensor, dataset: ImageDataset, source: str = "samples") -> None:
@@ -101,6 +105,18 @@ def _feature_metrics(real: np.ndarray, fake: np.ndarray, full: bool) -> dict:
     return out
 
 
+def eval_ndb_k(real: np.ndarray, fake: np.ndarray) -> float | None:
+    """NDB/K (``ganlab.metrics.ndb``) of the first ``NDB_SAMPLES`` generated rows ``(M, D)`` against k-means bins
+    of the first ``NDB_SAMPLES`` real rows ``(N, D)``; None with fewer rows than that (its levels were set at
+    that size), or too few distinct real rows to bin."""
+    if min(len(real), len(fake)) < NDB_SAMPLES:
+        return None
+    try:
+        return ndb(real[:NDB_SAMPLES], fake[:NDB_SAMPLES]).ndb_k
+    except ValueError:
+        return None
+
+
 def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, full: bool = True,
              generator: torch.Generator | None = None) -> dict:
     """Score generated images ``fake`` ``(N >= 10, C, R, R)`` in [-1, 1] against ``dataset``.
@@ -110,7 +126,8 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
     Returns ``EVAL_KEYS``: ``n_samples``, mode metrics (``MODE_KEYS``, see ``mode_metrics``; None
     without known modes), ``frechet``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``,
     ``coverage`` (None when ``full=False``), ``diversity``, ``dup_rate`` and ``manifold_share`` (the realism
-    gate's pass rate, ``ganlab.metrics.gate``; None when the data is too small to hold images out). Directions are in
+    gate's pass rate, ``ganlab.metrics.gate``; None when the data is too small to hold images out). The cheap
+    path (``full=False``) adds ``ndb_k`` (``eval_ndb_k``), label-free coverage for the log. Directions are in
     ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1]. A sample holding NaN or Inf has no meaning, and
     zeroing it would score a diverged generator as one plausible gray image (precision 1.0 on digits):
     when any sample is non-finite every metric is None (``n_samples`` aside). Callers that can say so
@@ -140,4 +157,6 @@ def evaluate_read(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = N
         out["manifold_share"] = None if realistic is None else float(realistic.mean())
         out.update(mode_metrics(fake_r, dataset, realistic))
         out.update(_feature_metrics(real_r.features, fake_r.features, full))
+        if not full:
+            out["ndb_k"] = eval_ndb_k(real_r.features, fake_r.features)
     return out, fake_r, real_r

@@ -48,12 +48,14 @@ REALISM_PASS_RATE = 0.5
 # The rate held-out real data passes the realism gate of every evaluation at (``manifold_share``,
 # ganlab.metrics.gate): a generator as good as the data reads this; docs/metrics.md says why 0.8.
 GATE_PASS_RATE = 0.8
-CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate", "manifold_share", "modes_ungated")
+# ``ndb_k`` is the cheap evaluation's alone (``ganlab.metrics.evaluate.eval_ndb_k``): label-free coverage on a
+# fixed 500 samples, for the detectors; the final metrics keep EVAL_KEYS (``ganlab score`` reads NDB/K there).
+CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate", "manifold_share", "modes_ungated", "ndb_k")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
 # Each by name, for the detectors and the calibration truth that read them.
 (EVAL_MODES, EVAL_MODES_TOTAL, EVAL_KL, EVAL_DIVERSITY, EVAL_DUP_RATE, EVAL_MANIFOLD_SHARE,
- EVAL_MODES_UNGATED) = EVAL_COLUMNS
+ EVAL_MODES_UNGATED, EVAL_NDB_K) = EVAL_COLUMNS
 
 # Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
 # is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction

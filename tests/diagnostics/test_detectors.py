@@ -167,6 +167,38 @@ def test_dominance_reads_g_low_only_when_g_is_stuck_or_repeating_itself() -> Non
     assert dominance_onsets(_g_low_log([0.3, 0.34, 0.45, 0.3], 0.0)) == []  # a new best at every evaluation
 
 
+def _ndb_log(ndb_k: list[float], modes: int | None = None) -> pd.DataFrame:
+    """``_g_low_log``'s layout with G as spread as real data (diversity 1.0, no copies), these NDB/K readings
+    and, when given, a constant labelled mode count of 100 modes."""
+    log = _g_low_log([1.0] * 4, 0.0)
+    evals = log.step.isin([250, 500, 750, 1000])
+    log["eval_ndb_k"] = np.nan
+    log.loc[evals, "eval_ndb_k"] = ndb_k
+    if modes is not None:
+        log["eval_modes"] = np.where(evals, float(modes), np.nan)
+        log["eval_modes_total"] = np.where(evals, 100.0, np.nan)
+    return log
+
+
+def test_label_free_coverage_is_g_side_evidence_and_a_partial_collapse() -> None:
+    """Stacked-digits held-out seed 4 without batchnorm in G, read as an unlabelled folder: D won outright
+    while G's samples stayed as spread as real data's (diversity ~1, no copies) and 15-26% of them passed the
+    realism gate, so nothing on G's side showed; its NDB/K read 0.64 (healthy runs 0.06-0.26). NDB/K stuck
+    at or above ``collapse_partial_ndb_k`` is a partial collapse, and so G-side evidence; falling by more than
+    ``collapse_min_gain`` per evaluation it is a G still learning; with labelled modes it is not read."""
+    stuck = [0.7, 0.66, 0.65, 0.64]  # none a new best by the 10% margin
+    collapse = [e for e in detect(_ndb_log(stuck), CONFIG) if e.kind == "mode_collapse"]
+    assert [(e.step, e.severity, e.evidence["ndb_k"]) for e in collapse] == [(250, "warning", 0.64)]
+    (onset,) = dominance_onsets(_ndb_log(stuck))
+    assert 300 <= onset < 300 + CONFIG.dominance_window
+    blank = _ndb_log(stuck).assign(eval_modes=np.nan, eval_modes_total=np.nan)  # a folder run's empty mode columns
+    assert detect(blank, CONFIG) == detect(_ndb_log(stuck), CONFIG)
+    assert dominance_onsets(_ndb_log(stuck), CONFIG.model_copy(update={"collapse_partial_ndb_k": 0.71})) == []
+    falling = [0.9, 0.75, 0.6, 0.5]  # a new best at every evaluation
+    assert detect(_ndb_log(falling), CONFIG) == []
+    assert [e for e in detect(_ndb_log(stuck, modes=90), CONFIG) if e.kind in ("mode_collapse", "d_dominance")] == []
+
+
 def test_dominance_shorter_than_its_window_is_ignored() -> None:
     shape = Shape(steps=1000, seed=4)
     log = inject_dominance(healthy(shape), 300, "grad_norm_g", np.random.default_rng(0))

@@ -65,6 +65,10 @@ def random_log(seed: int, n: int) -> pd.DataFrame:
             log["eval_manifold_share"] = np.where(evals, rng.uniform(0, rng.choice([0.1, 1.0]), n), np.nan)
             log["eval_modes_ungated"] = np.where(evals, np.maximum(modes, np.round(rng.uniform(0, total, n))),
                                                  np.nan)
+        if rng.random() < 0.5:  # NDB/K; read only where there are no mode counts, so often without them
+            log["eval_ndb_k"] = np.where(evals, rng.uniform(0, 1, n), np.nan)
+            if rng.random() < 0.5:
+                log = log.drop(columns=[c for c in log.columns if c.startswith("eval_mode") or c == "eval_kl"])
     dropped = [c for c in log.columns[1:] if rng.random() < 0.05]
     return log.drop(columns=dropped)
 
@@ -91,7 +95,7 @@ def random_config(draw) -> DiagnosticsConfig:
     return DiagnosticsConfig(
         dominance_window=draw(i(5, 200)), dominance_d_real=draw(f(0.6, 0.99)), dominance_d_fake=draw(f(0.01, 0.4)),
         dominance_loss_d=draw(f(0.05, 2.0)), dominance_grad_ratio=draw(f(0.05, 0.9)),
-        dominance_copies_rate=draw(f(0.001, 0.5)),
+        dominance_copies_rate=draw(f(0.001, 0.5)), collapse_partial_ndb_k=draw(f(0.05, 1.0)),
         explosion_window=draw(i(20, 200)), explosion_sustain=draw(i(1, 20)), explosion_factor=draw(f(1.5, 20.0)),
         explosion_burn_in=draw(i(0, 100)),
         oscillation_smooth=draw(i(1, 30)), oscillation_window=draw(i(4, 200)), oscillation_amplitude=draw(f(0.05, 1.0)),

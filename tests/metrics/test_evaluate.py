@@ -14,8 +14,9 @@ from ganlab.errors import DataError
 from ganlab.metrics import CHEAP_KEYS, EVAL_KEYS, evaluate, modes_covered, reverse_kl
 from ganlab.metrics.classifier import to_input
 from ganlab.metrics.confusion import mode_confusion
-from ganlab.metrics.evaluate import MODE_KEYS, REAL_SEED, mode_metrics
-from ganlab.metrics.features import digit_reading
+from ganlab.metrics.evaluate import MODE_KEYS, NDB_SAMPLES, REAL_SEED, mode_metrics
+from ganlab.metrics.features import digit_reading, reader_for
+from ganlab.metrics.ndb import ndb
 from ganlab.metrics.score import score
 from ganlab.metrics.threads import limit_threads
 from tests.metrics.pil_samples import pil_stacked
@@ -108,9 +109,26 @@ def test_cheap_evaluation_fills_only_cheap_keys(digit_net):
     ds = DigitsDataset(16)
     fake, _ = ds.sample(500, torch.Generator().manual_seed(5), split="train")
     out = evaluate(fake, ds, full=False)
-    assert set(out) == set(EVAL_KEYS)
+    assert set(out) == {*EVAL_KEYS, "ndb_k"}
     assert {k for k, v in out.items() if v is not None} == {"n_samples", *CHEAP_KEYS, *MODE_KEYS}
     assert out["modes"] == out["modes_total"] == 10
+
+
+def test_cheap_ndb_k_reads_the_first_500_samples_against_the_fixed_real_draw():
+    """The log's ``ndb_k`` is ``ndb`` of the first ``NDB_SAMPLES`` rows of the generated and of the fixed real
+    draw's features; None below that size; a generator stuck on one image reads high; the full path has none."""
+    ds = TensorImageDataset("folder", torch.rand(1500, 3, 16, 16) * 2 - 1)
+    fake = torch.rand(600, 3, 16, 16) * 2 - 1
+    out = evaluate(fake, ds, full=False)
+    real, _ = ds.sample(600, torch.Generator().manual_seed(REAL_SEED), split="held_out")
+    read = reader_for("folder")
+    expected = ndb(read(real).features[:NDB_SAMPLES], read(fake).features[:NDB_SAMPLES])
+    assert out["ndb_k"] == expected.ndb_k and expected.bins >= 2
+    assert evaluate(fake[:NDB_SAMPLES - 1], ds, full=False)["ndb_k"] is None
+    # one image repeated: every bin with enough real rows for the z test to see it empty differs
+    stuck = evaluate(fake[:1].repeat(NDB_SAMPLES, 1, 1, 1), ds, full=False)["ndb_k"]
+    assert stuck >= 0.5 and stuck >= out["ndb_k"] + 0.4  # fake drawn like the real images reads far lower
+    assert "ndb_k" not in evaluate(fake, ds)
 
 
 def test_default_generator_is_the_fixed_real_draw(digit_net):

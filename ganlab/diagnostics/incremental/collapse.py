@@ -21,6 +21,7 @@ from ganlab.diagnostics.collapse import (
     g_low,
     improved,
     levels,
+    read_signals,
     signal_values,
     signed,
     used_signals,
@@ -83,7 +84,7 @@ class EvalCore:
         for name, (values, higher) in signal_values(frame, self.config).items():
             self.values.setdefault(name, Grow()).put(old, values)
             self.higher[name] = higher
-        active = [n for n in self.values if np.isfinite(self.values[n].view).any()]
+        active = read_signals(n for n in self.values if np.isfinite(self.values[n].view).any())
         if active != self.active:
             self.active = active
             self._reset_derived()
