@@ -7,6 +7,8 @@ is deterministic; ``docs/diagnostics.md`` reports the rates from larger sweeps.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,6 +40,8 @@ shapes = st.builds(
     features=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
+# Label-free traces that carry eval_ndb_k as well (a folder run's log); the shapes above keep their examples.
+label_free = shapes.map(lambda s: replace(s, modes_total=None, features=True, ndb=True))
 
 
 def logged_step(shape: Shape, fraction: float) -> int:
@@ -101,9 +105,35 @@ def test_d_dominance_found_near_onset(shape: Shape, at: float, vanishing: str) -
     assert detect(log, CONFIG)[0].evidence["vanished"] == vanishing
 
 
+@settings(PROPERTY, max_examples=100)
+@given(shape=label_free)
+def test_label_free_healthy_traces_with_ndb_raise_no_events(shape: Shape) -> None:
+    """A healthy G's NDB/K starts as high as a collapsed one's and falls as it learns (0.6-0.9 to 0.05-0.4)."""
+    events = detect(healthy(shape), CONFIG)
+    assert events == [], [e.message for e in events]
+
+
+@settings(PROPERTY, max_examples=50)
+@given(shape=label_free.filter(lambda s: s.steps >= 900), at=st.floats(0.3, 0.7))
+def test_ndb_stuck_high_is_g_side_evidence_when_nothing_else_shows(shape: Shape, at: float) -> None:
+    """D wins with its own gradient vanished while G's spread and copies stay healthy: no G side, no event.
+    NDB/K jumping to 0.6-0.9 from then on (the stacked-digits folder's G without batchnorm) is the G side."""
+    k = logged_step(shape, min(at, (shape.steps - CONFIG.dominance_window - 50) / shape.steps))
+    log = inject_dominance(healthy(shape), k, "grad_norm_d", np.random.default_rng(shape.seed))
+    assert detect(log, CONFIG) == []
+    after = log["eval_ndb_k"].notna() & (log["step"] >= k)
+    log.loc[after, "eval_ndb_k"] = np.random.default_rng(shape.seed).uniform(0.6, 0.9, int(after.sum()))
+    events = detect(log, CONFIG)
+    found = [e for e in events if e.kind == "d_dominance"]
+    assert found, [(e.kind, e.step) for e in events]
+    assert abs(found[0].step - k) <= 0.05 * shape.steps + shape.eval_every
+    assert {e.kind for e in events} <= {"d_dominance", "mode_collapse"}
+
+
 @settings(PROPERTY, max_examples=50)
 @given(
-    shape=shapes.filter(lambda s: (s.modes_total is not None or s.features) and s.steps >= 900),
+    shape=st.one_of(shapes.filter(lambda s: (s.modes_total is not None or s.features) and s.steps >= 900),
+                    label_free.filter(lambda s: s.steps >= 900)),
     at=st.floats(0.1, 0.8),
     full=st.booleans(),
 )

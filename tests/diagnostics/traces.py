@@ -25,6 +25,7 @@ class Shape:
     modes_total: int | None = 1000  # None: no mode columns
     features: bool = True  # eval_diversity and eval_dup_rate
     seed: int = 0
+    ndb: bool = False  # eval_ndb_k too (read only without mode columns)
 
     @property
     def eval_every(self) -> int:
@@ -118,6 +119,12 @@ def _add_evals(log: pd.DataFrame, shape: Shape, rng: np.random.Generator) -> Non
         put("eval_diversity", start + (rng.uniform(0.75, 1.1) - start) * rise + rng.normal(0, 0.03, len(s)))
         dup = rng.uniform(0.2, 0.9) * (1 - rise) + rng.uniform(0.0, 0.03) + rng.normal(0, 0.01, len(s))
         put("eval_dup_rate", np.clip(dup, 0, 1))
+    if shape.ndb:
+        # The validation folders' healthy runs (docs/diagnostics.md): 0.26-0.89 at the first evaluation,
+        # 0.09-0.51 at the last. Its own generator, so the other columns are those of the same shape without it.
+        own = np.random.default_rng([shape.seed, 1])
+        first, last = own.uniform(0.6, 0.9), own.uniform(0.05, 0.4)
+        put("eval_ndb_k", np.clip(first + (last - first) * rise + own.normal(0, 0.02, len(s)), 0, 1))
 
 
 # --- failures, each from step k (a logged step) -------------------------------------------------
@@ -179,6 +186,8 @@ def inject_collapse(log: pd.DataFrame, k: int, full: bool, rng: np.random.Genera
     if "eval_diversity" in log.columns:
         log.loc[rows, "eval_diversity"] = rng.uniform(0.01, 0.08, n) if full else rng.uniform(0.2, 0.45, n)
         log.loc[rows, "eval_dup_rate"] = rng.uniform(0.85, 1.0, n) if full else rng.uniform(0.32, 0.6, n)
+    if "eval_ndb_k" in log.columns:  # the validation folders' collapses: 0.4-0.9
+        log.loc[rows, "eval_ndb_k"] = rng.uniform(0.6, 0.9, n)
     return log
 
 
