@@ -1,7 +1,8 @@
 """``d_dominance``, incrementally.
 
 Per row: G's and D's vanish ratios (trailing medians and a running peak: final when the row arrives),
-the centred levels of D(x), D(G(z)) and loss_d (the last ``smooth // 2`` rows move as rows arrive), and
+the centred levels of D(x), D(G(z)), loss_d and D's ratio (the last ``smooth // 2`` rows move as rows
+arrive), and
 G's side from the eval rows (``EvalCore``: a collapse confirmed later re-marks up to one collapse window
 of rows) and the latest ``eval_manifold_share`` (carried forward: final when the row arrives). The
 condition is recomputed from the first row any of these changed, and its runs from there.
@@ -61,9 +62,9 @@ class DominanceStream:
         lost, _ = self.g_core.quality(dirty, n)
         lost = lost | off_manifold(self.share.view[dirty:n], self.config)
         levels = {c: self.level[c].view[dirty:] for c in LEVELS}
-        ratios = {c: self.ratio[c].view[dirty:] for c in GRADS}
+        level_d = tail(lambda x: centred_median(x, smooth), self.ratio["grad_norm_d"].view, dirty, smooth // 2)
         cond = won(levels["d_real"], levels["d_fake"], levels["loss_d"], self.config) & g_side(
-            ratios["grad_norm_g"], ratios["grad_norm_d"], lost, stalled, self.config)
+            self.ratio["grad_norm_g"].view[dirty:], level_d, lost, stalled, self.config)
         self.cond.put(dirty, cond)
         self.held.put(dirty, (self.held.view[dirty - 1] if dirty else 0) + np.cumsum(cond))
         self.runs.update(self.cond.view, dirty)
