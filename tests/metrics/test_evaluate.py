@@ -117,8 +117,9 @@ def test_cheap_evaluation_fills_only_cheap_keys(digit_net):
 def test_cheap_ndb_k_reads_the_first_500_samples_against_the_fixed_real_draw():
     """The log's ``ndb_k`` is ``ndb`` of the first ``NDB_SAMPLES`` rows of the generated and of the fixed real
     draw's features; None below that size; a generator stuck on one image reads high; the full path has none."""
-    ds = TensorImageDataset("folder", torch.rand(1500, 3, 16, 16) * 2 - 1)
-    fake = torch.rand(600, 3, 16, 16) * 2 - 1
+    noise = torch.Generator().manual_seed(0)
+    ds = TensorImageDataset("folder", torch.rand(1500, 3, 16, 16, generator=noise) * 2 - 1)
+    fake = torch.rand(600, 3, 16, 16, generator=noise) * 2 - 1
     out = evaluate(fake, ds, full=False)
     real, _ = ds.sample(600, torch.Generator().manual_seed(REAL_SEED), split="held_out")
     read = reader_for("folder")
@@ -127,7 +128,9 @@ def test_cheap_ndb_k_reads_the_first_500_samples_against_the_fixed_real_draw():
     assert evaluate(fake[:NDB_SAMPLES - 1], ds, full=False)["ndb_k"] is None
     # one image repeated: every bin with enough real rows for the z test to see it empty differs
     stuck = evaluate(fake[:1].repeat(NDB_SAMPLES, 1, 1, 1), ds, full=False)["ndb_k"]
-    assert stuck >= 0.5 and stuck >= out["ndb_k"] + 0.4  # fake drawn like the real images reads far lower
+    # Fake drawn like the real images reads far lower: 0.14-0.28 against 0.63-0.81 over seeds 0-5 of this
+    # noise (not ~alpha: k-means bins fitted to unstructured rows over-fit them).
+    assert stuck >= 0.5 and stuck >= out["ndb_k"] + 0.3
     assert "ndb_k" not in evaluate(fake, ds)
 
 
