@@ -128,21 +128,34 @@ def test_a_second_sweep_on_the_same_output_is_refused_naming_the_holder(finished
         holder.wait()
 
 
-def _wait_for_checkpoint_and_a_finished_run(sweep_dir: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
+def _interruptible(sweep_dir: Path) -> bool:
+    """A run is mid-way with a checkpoint on disk and another has finished into the results table."""
+    states = []
+    for run_json in sweep_dir.glob("runs/*/run.json"):
+        try:
+            states.append((json.loads(run_json.read_text())["status"],
+                           (run_json.parent / "checkpoint.pt").is_file()))
+        except (OSError, ValueError):
+            continue
+    table = sweep_dir / "results.parquet"
+    return any(s == "running" and ck for s, ck in states) and table.is_file() and \
+        bool((read_results(table)["status"] == "completed").any())
+
+
+def _freeze_at_checkpoint_and_a_finished_run(sweep_dir: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Stop the sweep's process group at a moment when `_interruptible` holds.
+
+    A 40-step run can finish between seeing its checkpoint and the kill, so the group is stopped first and
+    the state read again while nothing can change it; if the run finished meanwhile, the sweep goes on.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the sweep finished before it could be interrupted"
-        states = []
-        for run_json in sweep_dir.glob("runs/*/run.json"):
-            try:
-                states.append((json.loads(run_json.read_text())["status"],
-                               (run_json.parent / "checkpoint.pt").is_file()))
-            except (OSError, ValueError):
-                continue
-        table = sweep_dir / "results.parquet"
-        if any(s == "running" and ck for s, ck in states) and table.is_file() and \
-                (read_results(table)["status"] == "completed").any():
-            return
+        if _interruptible(sweep_dir):
+            os.killpg(proc.pid, signal.SIGSTOP)
+            if _interruptible(sweep_dir):
+                return
+            os.killpg(proc.pid, signal.SIGCONT)
         time.sleep(0.01)
     raise AssertionError("no run reached a checkpoint in time")
 
@@ -154,7 +167,7 @@ def test_killed_sweep_resumes_to_the_same_results_as_an_uninterrupted_one(finish
                              "--workers", "2", "--no-report"], env=subprocess_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_checkpoint_and_a_finished_run(out / "resume", proc)
+        _freeze_at_checkpoint_and_a_finished_run(out / "resume", proc)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
