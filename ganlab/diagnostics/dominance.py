@@ -20,6 +20,14 @@ failure only when G stops learning, so the condition also needs evidence from G'
   with both gradients at ~90% of their peak and 1-5 modes for 1,000 steps.
 
 A log without eval columns cannot show G's samples, so there only a vanished G gradient counts.
+
+An episode that ended at least ``dominance_window`` steps before the log's latest evaluation, where that
+evaluation shows G's samples back at healthy levels (``g_recovered``), is no event: the game did not stop
+teaching G, it paused, and this kind says it stopped. Healthy photos and glyphs baselines of the validation
+corpus have such stretches: D wins for 100-610 steps while G's samples are off the manifold or stuck, then
+G's NDB/K falls to 0.23-0.49 and its diversity climbs to 0.78-0.96 (docs/diagnostics.md). While an episode
+is going on, or sooner after it than that, nothing says the game resumed, so it is a failure; online, a
+later evaluation can withdraw it.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.collapse import quality_lost
+from ganlab.diagnostics.collapse import eval_rows, g_side_config, levels, quality_lost, signals
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
 from ganlab.diagnostics.quality import latest_share, off_level, off_manifold
 from ganlab.diagnostics.rolling import centred_median
@@ -106,11 +114,50 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     cond = won(level("d_real"), level("d_fake"), level("loss_d"), config) & g_side(
         ratio_g, centred_median(ratio_d, smooth), lost, stalled, config)
     values = {c: log[c].to_numpy() for c in ("d_real", "d_fake", "loss_d")}
+    back = recovered_at(log, config)
     events = []
     for first, last in true_runs(cond, max_gap=gap):
-        if reported(steps, first, last, st, int(cond[first : last + 1].sum()), config):
+        held = int(cond[first : last + 1].sum())
+        if reported(steps, first, last, st, held, config) and not recovered_after(back, int(steps[last]), config):
             events.append(event(steps, first, last, values, ratio_g, ratio_d, config, share))
     return events
+
+
+def recovered_after(back: int | None, until: int, config: DiagnosticsConfig) -> bool:
+    """Whether an episode that held until step ``until`` is followed by the recovered evaluation at step
+    ``back`` (``recovered_at``) at least ``dominance_window`` steps later: the game went on without D winning
+    for as long as an episode must last. An evaluation sooner cannot tell a G that came back from a D about
+    to win again (a stacked-digits G without batchnorm, 15 steps after its episode: docs/diagnostics.md)."""
+    return back is not None and back - until >= config.dominance_window
+
+
+def g_recovered(partial: bool, readings: dict[str, float], config: DiagnosticsConfig) -> bool:
+    """Whether one evaluation shows G's samples at healthy levels: some signal read, not at mode_collapse's
+    partial level (``partial``, under ``g_side_config``), no copies (``dominance_copies_rate``) and on the
+    data's manifold (``quality_collapse``'s level). ``readings``: the signals read (``collapse.signals``) and
+    ``eval_manifold_share``, each as that row has it (NaN: not measured there)."""
+    finite = {k: v for k, v in readings.items() if np.isfinite(v)}
+    if not finite or partial:
+        return False
+    copies = finite.get("dup_rate", 0.0) >= config.dominance_copies_rate
+    off = finite.get(EVAL_MANIFOLD_SHARE, np.inf) <= off_level(config)
+    return not (copies or off)
+
+
+def recovered_at(log: pd.DataFrame, config: DiagnosticsConfig) -> int | None:
+    """The step of the log's latest evaluation when it shows G recovered (``g_recovered``), else None."""
+    present, is_eval = eval_rows(log)
+    if not is_eval.any():
+        return None
+    ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
+    sig = signals(ev, config)
+    _, partial = levels(sig, g_side_config(config), len(ev))
+    readings = {name: float(values[-1]) for name, (values, _) in sig.items()}
+    if EVAL_MANIFOLD_SHARE in ev.columns:
+        readings[EVAL_MANIFOLD_SHARE] = float(ev[EVAL_MANIFOLD_SHARE].iloc[-1])
+    if not g_recovered(bool(partial[-1]) if len(partial) else False, readings, config):
+        return None
+    return int(ev["step"].iloc[-1])
 
 
 def reported(steps: np.ndarray, first: int, last: int, st: float, held: int, config: DiagnosticsConfig) -> bool:

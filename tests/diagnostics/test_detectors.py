@@ -14,7 +14,17 @@ from ganlab.diagnostics.log import prepare, true_runs
 from ganlab.errors import DataError
 from ganlab.schema import EVENT_KINDS
 
-from .traces import Shape, healthy, inject_collapse, inject_dominance, inject_explosion, inject_nan
+from .traces import (
+    Shape,
+    g_low_log,
+    healthy,
+    inject_collapse,
+    inject_dominance,
+    inject_explosion,
+    inject_nan,
+    ndb_log,
+    recovering_log,
+)
 
 CONFIG = DiagnosticsConfig()
 
@@ -132,18 +142,6 @@ def test_dominance_with_d_gradient_gone_and_samples_off_the_manifold(off: float)
     assert [e for e in detect(late, CONFIG) if e.kind == "d_dominance"] == []
 
 
-def _g_low_log(diversity: list[float], dup: float) -> pd.DataFrame:
-    """D wins from step 300 with its own gradient gone (nonsaturating loss); evaluations at 250, 500, 750
-    and 1000 only, with these diversities and one duplicate rate: the shapes and photos runs' layout."""
-    shape = Shape(steps=1000, seed=4, modes_total=None, features=True)
-    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
-    log[["eval_diversity", "eval_dup_rate"]] = np.nan
-    evals = log.step.isin([250, 500, 750, 1000])
-    log.loc[evals, "eval_diversity"] = diversity
-    log.loc[evals, "eval_dup_rate"] = dup
-    return log
-
-
 def dominance_onsets(log: pd.DataFrame, config: DiagnosticsConfig = CONFIG) -> list[int]:
     return [e.step for e in detect(log, config) if e.kind == "d_dominance"]
 
@@ -154,30 +152,17 @@ def test_dominance_reads_g_low_only_when_g_is_stuck_or_repeating_itself() -> Non
     low diversity counts once G repeats itself (duplicates at ``dominance_copies_rate``, as the runs without
     batchnorm in G: 0.026-0.47) or once an evaluation makes no new best (G stuck)."""
     climbing = [0.15, 0.25, 0.35, 0.45]  # each a new best by more than collapse_min_gain (10%)
-    assert dominance_onsets(_g_low_log(climbing, 0.0)) == []
-    assert dominance_onsets(_g_low_log(climbing, 0.009)) == []
-    (onset,) = dominance_onsets(_g_low_log(climbing, 0.01))  # copies from the first evaluation
+    assert dominance_onsets(g_low_log(climbing, 0.0)) == []
+    assert dominance_onsets(g_low_log(climbing, 0.009)) == []
+    (onset,) = dominance_onsets(g_low_log(climbing, 0.01))  # copies from the first evaluation
     assert 300 <= onset < 300 + CONFIG.dominance_window
-    assert dominance_onsets(_g_low_log(climbing, 0.01), CONFIG.model_copy(update={"dominance_copies_rate": 0.02})) == []
+    assert dominance_onsets(g_low_log(climbing, 0.01), CONFIG.model_copy(update={"dominance_copies_rate": 0.02})) == []
     # Stuck at the second evaluation (no new best by the 10% margin), climbing again at the third, so
     # no collapse is confirmed: the stuck evaluation alone is the evidence.
     for stuck in (0.3, 0.32):
-        (onset,) = dominance_onsets(_g_low_log([0.3, stuck, 0.45, 0.3], 0.0))
+        (onset,) = dominance_onsets(g_low_log([0.3, stuck, 0.45, 0.3], 0.0))
         assert 500 <= onset < 500 + CONFIG.dominance_window
-    assert dominance_onsets(_g_low_log([0.3, 0.34, 0.45, 0.3], 0.0)) == []  # a new best at every evaluation
-
-
-def _ndb_log(ndb_k: list[float], modes: int | None = None) -> pd.DataFrame:
-    """``_g_low_log``'s layout with G as spread as real data (diversity 1.0, no copies), these NDB/K readings
-    and, when given, a constant labelled mode count of 100 modes."""
-    log = _g_low_log([1.0] * 4, 0.0)
-    evals = log.step.isin([250, 500, 750, 1000])
-    log["eval_ndb_k"] = np.nan
-    log.loc[evals, "eval_ndb_k"] = ndb_k
-    if modes is not None:
-        log["eval_modes"] = np.where(evals, float(modes), np.nan)
-        log["eval_modes_total"] = np.where(evals, 100.0, np.nan)
-    return log
+    assert dominance_onsets(g_low_log([0.3, 0.34, 0.45, 0.3], 0.0)) == []  # a new best at every evaluation
 
 
 def test_label_free_coverage_is_g_side_evidence_and_a_partial_collapse() -> None:
@@ -187,23 +172,55 @@ def test_label_free_coverage_is_g_side_evidence_and_a_partial_collapse() -> None
     at or above ``collapse_partial_ndb_k`` is a partial collapse, and so G-side evidence; falling by more than
     ``collapse_min_gain`` per evaluation it is a G still learning; with labelled modes it is not read."""
     stuck = [0.7, 0.66, 0.65, 0.64]  # none a new best by the 10% margin
-    collapse = [e for e in detect(_ndb_log(stuck), CONFIG) if e.kind == "mode_collapse"]
+    collapse = [e for e in detect(ndb_log(stuck), CONFIG) if e.kind == "mode_collapse"]
     assert [(e.step, e.severity, e.evidence["ndb_k"]) for e in collapse] == [(250, "warning", 0.64)]
-    (onset,) = dominance_onsets(_ndb_log(stuck))
+    (onset,) = dominance_onsets(ndb_log(stuck))
     assert 300 <= onset < 300 + CONFIG.dominance_window
-    blank = _ndb_log(stuck).assign(eval_modes=np.nan, eval_modes_total=np.nan)  # a folder run's empty mode columns
-    assert detect(blank, CONFIG) == detect(_ndb_log(stuck), CONFIG)
-    assert dominance_onsets(_ndb_log(stuck), CONFIG.model_copy(update={"collapse_partial_ndb_k": 0.71})) == []
+    blank = ndb_log(stuck).assign(eval_modes=np.nan, eval_modes_total=np.nan)  # a folder run's empty mode columns
+    assert detect(blank, CONFIG) == detect(ndb_log(stuck), CONFIG)
+    assert dominance_onsets(ndb_log(stuck), CONFIG.model_copy(update={"collapse_partial_ndb_k": 0.71})) == []
     falling = [0.9, 0.75, 0.6, 0.5]  # a new best at every evaluation
-    assert detect(_ndb_log(falling), CONFIG) == []
-    assert [e for e in detect(_ndb_log(stuck, modes=90), CONFIG) if e.kind in ("mode_collapse", "d_dominance")] == []
+    assert detect(ndb_log(falling), CONFIG) == []
+    assert [e for e in detect(ndb_log(stuck, modes=90), CONFIG) if e.kind in ("mode_collapse", "d_dominance")] == []
+
+
+def test_dominance_that_g_recovers_from_is_no_event() -> None:
+    """Held-out healthy photos (seeds 3 and 4) and glyphs (seed 4) baselines: D won outright for 100-200 steps
+    mid-run while G's samples were stuck or off the manifold, then G came back (its last evaluation at NDB/K
+    0.36-0.49, diversity 0.84-0.96, no copies). An episode that ended at least ``dominance_window`` steps before
+    the log's latest evaluation, where that evaluation reads G at healthy levels, is no event; anything short
+    of that keeps it a failure. A stacked-digits G without batchnorm read clean 15 steps after its episode
+    and covered 62 labelled modes against a healthy seed's 225: too soon to tell."""
+    def dominance(log: pd.DataFrame, config: DiagnosticsConfig = CONFIG) -> list[tuple[int, int, str]]:
+        return [(e.step, e.evidence["until"], e.severity) for e in detect(log, config) if e.kind == "d_dominance"]
+
+    assert dominance(recovering_log(0.3)) == []
+    assert dominance(recovering_log(0.3, last_share=0.2)) == []
+    # Not recovered: still at the partial level, repeating itself, off the manifold, not evaluated yet, or
+    # evaluated less than a window after D stopped winning (or while it still wins).
+    (kept,) = dominance(recovering_log(0.55))
+    assert 300 <= kept[0] < 300 + CONFIG.dominance_window and 790 <= kept[1] < 800 and kept[2] == "failure"
+    for log in (recovering_log(0.3, last_dup=CONFIG.dominance_copies_rate), recovering_log(0.3, last_share=0.05),
+                recovering_log(0.3).query("step < 1000")):
+        assert dominance(log) == [kept]
+    (late,) = dominance(recovering_log(0.3, ends=920))
+    assert late[0] == kept[0] and 1000 - CONFIG.dominance_window < late[1] < 920 and late[2] == "failure"
+    (on,) = dominance(recovering_log(0.3, ends=None))  # D still wins: G's side lifts at the last evaluation
+    assert on[0] == kept[0] and on[1] == 999 and on[2] == "failure"
+    wide = CONFIG.model_copy(update={"dominance_window": 250})  # the same pause: 1000 - 799 < 250
+    assert [(s, u) for s, u, _ in dominance(recovering_log(0.3), wide)] == [(kept[0], kept[1])]
+    # A log without eval columns cannot show G back: its episodes stay failures.
+    blind = inject_dominance(healthy(Shape(steps=1000, seed=4, modes_total=None)), 300, "grad_norm_g",
+                             np.random.default_rng(0))
+    blind = blind.drop(columns=[c for c in blind.columns if c.startswith("eval_")])
+    assert {e.severity for e in detect(blind, CONFIG) if e.kind == "d_dominance"} == {"failure"}
 
 
 def test_d_gradient_is_judged_on_its_level_not_per_step() -> None:
     """Stacked-digits seed 4 without batchnorm in G: from step 1,000 D's gradient sat at a median 6.8% of its
     peak but above 10% on 23% of the steps, so only 77% of the rows met the condition (an episode needs 80%)
     and nothing was reported. D's ratio is now read on its centred rolling median, as D's outputs are."""
-    log = _g_low_log([0.15, 0.25, 0.35, 0.45], 0.01)  # G repeats itself from the first evaluation
+    log = g_low_log([0.15, 0.25, 0.35, 0.45], 0.01)  # G repeats itself from the first evaluation
     steps = log.step.to_numpy()
     before = log.loc[log.step < 300, "grad_norm_d"]
     peak = before.rolling(CONFIG.dominance_window // 5).median().max()

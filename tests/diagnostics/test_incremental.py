@@ -22,7 +22,16 @@ from ganlab.diagnostics.log import prepare, true_runs
 from ganlab.diagnostics.rolling import centred_mean
 from ganlab.schema import EVENT_KINDS
 
-from .traces import Shape, healthy, inject_collapse, inject_dominance, inject_explosion, inject_nan, inject_oscillation
+from .traces import (
+    Shape,
+    healthy,
+    inject_collapse,
+    inject_dominance,
+    inject_explosion,
+    inject_nan,
+    inject_oscillation,
+    recovering_log,
+)
 
 PROPERTY = settings(deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -87,6 +96,12 @@ def trace_log(shape: Shape, failure: int, at: float) -> pd.DataFrame:
         return inject_explosion(log, k, ("grad_norm_d",), 1.5, 1000.0)
     if failure == 5:
         return inject_oscillation(log, k, 100.0, 0.8)
+    if failure == 6:  # D wins for a while, then the game resumes: no event where a later evaluation is healthy
+        won = inject_dominance(log, k, "grad_norm_g", rng)  # D's gradient alone needs G low: a healthy G is not
+        won = won.where(won.step < k + int(rng.integers(1, 4)) * 100, log)
+        if "eval_dup_rate" in won.columns:  # healthy runs read no copies (the traces' 0.01-0.03 would count)
+            won["eval_dup_rate"] = won["eval_dup_rate"].where(won["eval_dup_rate"].isna(), 0.0)
+        return won
     return log
 
 
@@ -115,7 +130,7 @@ def cases(draw):
         shape = Shape(steps=draw(st.integers(300, 1200)), log_every=draw(st.sampled_from([1, 1, 2, 5])),
                       modes_total=draw(st.sampled_from([None, 10, 1000])), features=draw(st.booleans()),
                       seed=draw(st.integers(0, 2**32 - 1)))
-        log = trace_log(shape, draw(st.integers(0, 5)), draw(st.floats(0.05, 0.9)))
+        log = trace_log(shape, draw(st.integers(0, 6)), draw(st.floats(0.05, 0.9)))
         config = DiagnosticsConfig() if draw(st.booleans()) else random_config(draw)
     n = len(log)
     checks = sorted(set(draw(st.lists(st.integers(1, n), max_size=6))) | {n})
@@ -133,8 +148,8 @@ def assert_equal_at_every_check(log, config, checks, kinds) -> None:
         done = n
         expected = detect(pd.DataFrame(rows[:n]), offline)
         assert incremental.events() == expected, f"after {n} rows"
-        assert [(e.kind, e.step, e.until) for e in incremental.episodes()] == [(e.kind, e.step, e.until)
-                                                                                for e in expected]
+        assert [(e.kind, e.step, e.until, e.severity) for e in incremental.episodes()] == [
+            (e.kind, e.step, e.until, e.severity) for e in expected]
 
 
 @settings(PROPERTY, max_examples=60)
@@ -163,6 +178,21 @@ def test_checked_every_row_on_dominance_shown_by_the_realism_share() -> None:
     evals = log["eval_diversity"].notna()
     log.loc[evals, "eval_manifold_share"] = np.where(log.loc[evals, "step"] >= 200, 0.03, 0.5)
     assert "d_dominance" in [e.kind for e in detect(log, DiagnosticsConfig())]
+    assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
+
+
+def test_checked_every_row_on_dominance_that_g_recovers_from() -> None:
+    """The episode is a failure at every check until the evaluation that shows G back arrives, a window after
+    it ended; then it is withdrawn. Each check equals ``detect``."""
+    log = recovering_log(0.3)
+    incremental = IncrementalDetector(DiagnosticsConfig(), ["d_dominance"])
+    seen = []
+    for row in rows_of(log):
+        incremental.extend([row])
+        seen.append((row["step"], [e.severity for e in incremental.episodes()]))
+    assert {s for step, found in seen if 400 < step < 1000 for s in found} == {"failure"}
+    assert all(len(found) == 1 for step, found in seen if 800 < step < 1000)
+    assert seen[-1] == (1000, [])
     assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
 
 

@@ -215,3 +215,46 @@ def inject_oscillation(log: pd.DataFrame, k: int, period: float, amplitude: floa
     log["d_real"] = np.clip(log["d_real"] - 0.15 * wave, 0, 1)
     log["d_fake"] = np.clip(log["d_fake"] - 0.15 * wave, 0, 1)
     return log
+
+
+def g_low_log(diversity: list[float], dup: float) -> pd.DataFrame:
+    """D wins from step 300 with its own gradient gone (nonsaturating loss); evaluations at 250, 500, 750
+    and 1000 only, with these diversities and one duplicate rate: the shapes and photos runs' layout."""
+    shape = Shape(steps=1000, seed=4, modes_total=None, features=True)
+    log = inject_dominance(healthy(shape), 300, "grad_norm_d", np.random.default_rng(0))
+    log[["eval_diversity", "eval_dup_rate"]] = np.nan
+    evals = log.step.isin([250, 500, 750, 1000])
+    log.loc[evals, "eval_diversity"] = diversity
+    log.loc[evals, "eval_dup_rate"] = dup
+    return log
+
+
+def ndb_log(ndb_k: list[float], modes: int | None = None) -> pd.DataFrame:
+    """``g_low_log``'s layout with G as spread as real data (diversity 1.0, no copies), these NDB/K readings
+    and, when given, a constant labelled mode count of 100 modes."""
+    log = g_low_log([1.0] * 4, 0.0)
+    evals = log.step.isin([250, 500, 750, 1000])
+    log["eval_ndb_k"] = np.nan
+    log.loc[evals, "eval_ndb_k"] = ndb_k
+    if modes is not None:
+        log["eval_modes"] = np.where(evals, float(modes), np.nan)
+        log["eval_modes_total"] = np.where(evals, 100.0, np.nan)
+    return log
+
+
+def recovering_log(last_ndb_k: float, last_dup: float = 0.0, last_share: float | None = None,
+                   ends: int | None = 800) -> pd.DataFrame:
+    """``ndb_log`` with NDB/K stuck (0.7, 0.66, 0.65) through D's win, which ends at step ``ends`` (None: runs
+    on to the end), and this last evaluation at step 1000; a realism share of 0.5 at every evaluation but the
+    last (``last_share``) when given."""
+    log = ndb_log([0.7, 0.66, 0.65, last_ndb_k])
+    log.loc[log.step == 1000, "eval_dup_rate"] = last_dup
+    if last_share is not None:
+        evals = log.step.isin([250, 500, 750, 1000])
+        log["eval_manifold_share"] = np.where(evals, np.where(log.step == 1000, last_share, 0.5), np.nan)
+    if ends is not None:
+        before = healthy(Shape(steps=1000, seed=4, modes_total=None, features=True))
+        ended = log.step >= ends
+        for column in ("d_real", "d_fake", "loss_d", "loss_g", "grad_norm_d", "grad_norm_g"):
+            log.loc[ended, column] = before.loc[ended, column]
+    return log

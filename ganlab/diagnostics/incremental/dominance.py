@@ -5,7 +5,8 @@ the centred levels of D(x), D(G(z)), loss_d and D's ratio (the last ``smooth // 
 arrive), and
 G's side from the eval rows (``EvalCore``: a collapse confirmed later re-marks up to one collapse window
 of rows) and the latest ``eval_manifold_share`` (carried forward: final when the row arrives). The
-condition is recomputed from the first row any of these changed, and its runs from there.
+condition is recomputed from the first row any of these changed, and its runs from there. Whether G
+recovered after an episode (no event then) is read from the latest eval row when episodes are listed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from ganlab.config.diagnostics import DiagnosticsConfig
-from ganlab.diagnostics.dominance import NEEDS, event, g_side, reported, windows, won
+from ganlab.diagnostics.dominance import (
+    NEEDS,
+    event,
+    g_recovered,
+    g_side,
+    recovered_after,
+    reported,
+    windows,
+    won,
+)
 from ganlab.diagnostics.incremental.buffer import Grow, LogBuffer, Runs, running_max, tail
 from ganlab.diagnostics.incremental.collapse import EvalCore
 from ganlab.diagnostics.incremental.episode import Episode, EventCache
@@ -78,12 +88,26 @@ class DominanceStream:
             if reported(steps, first, last, self.st, count, self.config):
                 self.reported.append((i, first, last))
 
+    def recovered_at(self, log: LogBuffer) -> int | None:
+        """``dominance.recovered_at`` from the eval rows ``g_core`` holds."""
+        core = self.g_core
+        if not core.count:
+            return None
+        readings = {n: float(core.values[n].view[-1]) for n in core.active}
+        if EVAL_MANIFOLD_SHARE in log.present:
+            readings[EVAL_MANIFOLD_SHARE] = float(log.col(EVAL_MANIFOLD_SHARE)[core.rows.view[-1]])
+        partial = bool(core.partial.view[-1]) if core.active else False
+        return int(core.steps.view[-1]) if g_recovered(partial, readings, self.config) else None
+
     def episodes(self, log: LogBuffer) -> list[Episode]:
         if not set(NEEDS) <= log.seen:
             return []
         steps = log.steps.view
+        back = self.recovered_at(log) if self.reported else None
         out = []
         for _, first, last in self.reported:
+            if recovered_after(back, int(steps[last]), self.config):
+                continue
 
             def build(first: int = first, last: int = last):
                 def make():
