@@ -105,6 +105,28 @@ def test_d_dominance_found_near_onset(shape: Shape, at: float, vanishing: str) -
     assert detect(log, CONFIG)[0].evidence["vanished"] == vanishing
 
 
+@settings(PROPERTY, max_examples=50)
+@given(shape=shapes.filter(lambda s: (s.modes_total is not None or s.features) and s.steps >= 900),
+       at=st.floats(0.1, 0.4), length=st.integers(100, 400))
+def test_d_dominance_that_g_recovers_from_is_no_event(shape: Shape, at: float, length: int) -> None:
+    """D wins with G's gradient gone for ``length`` steps, then the game resumes and G's evaluations read healthy
+    (no copies, as every healthy run of the validation corpus reads; the traces' 0.01-0.03 would count): no event
+    once the episode ended a window (plus its smoothing) before the last evaluation; D winning on to the end is
+    a failure near the onset."""
+    k = logged_step(shape, at)
+    log = healthy(shape)
+    if "eval_dup_rate" in log.columns:
+        log["eval_dup_rate"] = log["eval_dup_rate"].where(log["eval_dup_rate"].isna(), 0.0)
+    won = inject_dominance(log, k, "grad_norm_g", np.random.default_rng(shape.seed))
+    assert_found(detect(won, CONFIG), "d_dominance", k, shape, "failure")
+    paused = won.where(won["step"] < k + length, log)
+    evals = log.loc[log.filter(like="eval_").notna().any(axis=1), "step"]
+    smooth = CONFIG.dominance_window // 5
+    if evals.max() - (k + length) >= CONFIG.dominance_window + smooth:
+        events = detect(paused, CONFIG)
+        assert events == [], [(e.kind, e.step, e.evidence.get("until")) for e in events]
+
+
 @settings(PROPERTY, max_examples=100)
 @given(shape=label_free)
 def test_label_free_healthy_traces_with_ndb_raise_no_events(shape: Shape) -> None:
