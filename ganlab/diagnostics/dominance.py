@@ -114,13 +114,11 @@ def d_dominance(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     cond = won(level("d_real"), level("d_fake"), level("loss_d"), config) & g_side(
         ratio_g, centred_median(ratio_d, smooth), lost, stalled, config)
     values = {c: log[c].to_numpy() for c in ("d_real", "d_fake", "loss_d")}
-    back = recovered_at(log, config)
-    events = []
-    for first, last in true_runs(cond, max_gap=gap):
-        held = int(cond[first : last + 1].sum())
-        if reported(steps, first, last, st, held, config) and not recovered_after(back, int(steps[last]), config):
-            events.append(event(steps, first, last, values, ratio_g, ratio_d, config, share))
-    return events
+    episodes = [(first, last) for first, last in true_runs(cond, max_gap=gap)
+                if reported(steps, first, last, st, int(cond[first : last + 1].sum()), config)]
+    back = recovered_at(log, config) if episodes else None
+    return [event(steps, first, last, values, ratio_g, ratio_d, config, share) for first, last in episodes
+            if not recovered_after(back, int(steps[last]), config)]
 
 
 def recovered_after(back: int | None, until: int, config: DiagnosticsConfig) -> bool:

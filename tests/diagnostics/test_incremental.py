@@ -31,6 +31,7 @@ from .traces import (
     inject_nan,
     inject_oscillation,
     recovering_log,
+    without_copies,
 )
 
 PROPERTY = settings(deadline=None, derandomize=True, database=None,
@@ -98,10 +99,7 @@ def trace_log(shape: Shape, failure: int, at: float) -> pd.DataFrame:
         return inject_oscillation(log, k, 100.0, 0.8)
     if failure == 6:  # D wins for a while, then the game resumes: no event where a later evaluation is healthy
         won = inject_dominance(log, k, "grad_norm_g", rng)  # D's gradient alone needs G low: a healthy G is not
-        won = won.where(won.step < k + int(rng.integers(1, 4)) * 100, log)
-        if "eval_dup_rate" in won.columns:  # healthy runs read no copies (the traces' 0.01-0.03 would count)
-            won["eval_dup_rate"] = won["eval_dup_rate"].where(won["eval_dup_rate"].isna(), 0.0)
-        return won
+        return without_copies(won.where(won.step < k + int(rng.integers(1, 4)) * 100, log))
     return log
 
 

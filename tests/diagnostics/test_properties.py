@@ -25,6 +25,7 @@ from .traces import (
     inject_explosion,
     inject_nan,
     inject_oscillation,
+    without_copies,
 )
 
 CONFIG = DiagnosticsConfig()
@@ -114,9 +115,7 @@ def test_d_dominance_that_g_recovers_from_is_no_event(shape: Shape, at: float, l
     once the episode ended a window (plus its smoothing) before the last evaluation; D winning on to the end is
     a failure near the onset."""
     k = logged_step(shape, at)
-    log = healthy(shape)
-    if "eval_dup_rate" in log.columns:
-        log["eval_dup_rate"] = log["eval_dup_rate"].where(log["eval_dup_rate"].isna(), 0.0)
+    log = without_copies(healthy(shape))
     won = inject_dominance(log, k, "grad_norm_g", np.random.default_rng(shape.seed))
     assert_found(detect(won, CONFIG), "d_dominance", k, shape, "failure")
     paused = won.where(won["step"] < k + length, log)

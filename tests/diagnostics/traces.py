@@ -140,6 +140,14 @@ def inject_nan(log: pd.DataFrame, k: int, column: str, value: float = np.nan) ->
     return log
 
 
+def without_copies(log: pd.DataFrame) -> pd.DataFrame:
+    """``log`` with every evaluation's ``eval_dup_rate`` at 0, as every healthy run of the validation corpus
+    reads at 1,000 steps outside photos; the traces' 0.01-0.03 would count as copies (``dominance_copies_rate``)."""
+    if "eval_dup_rate" not in log.columns:
+        return log
+    return log.assign(eval_dup_rate=log["eval_dup_rate"].where(log["eval_dup_rate"].isna(), 0.0))
+
+
 def inject_dominance(log: pd.DataFrame, k: int, vanishing: str, rng: np.random.Generator) -> pd.DataFrame:
     """D wins from step k within a few steps; ``vanishing`` is the gradient that goes to ~0."""
     log = log.copy()
