@@ -19,6 +19,10 @@ at least ``collapse_persist`` consecutive eval rows spanning at least ``collapse
 and no signal made a new best (by ``collapse_min_gain`` relative, at least 0.01 absolute) after the
 first of them. Counting steps as well as evals keeps dense evals (every 100 steps) from confirming
 a slow start. The onset is the first of those rows.
+
+A partial collapse followed by a latest evaluation that reads G at healthy levels (``recovered_at``) is no
+event: G did not stay collapsed (held-out healthy photos baselines, stuck for 500 steps early on, then
+healthy). A full one stays a failure whatever follows.
 """
 
 from __future__ import annotations
@@ -35,10 +39,12 @@ from ganlab.schema import (
     EVAL_DIVERSITY,
     EVAL_DUP_RATE,
     EVAL_KL,
+    EVAL_MANIFOLD_SHARE,
     EVAL_MODES,
     EVAL_MODES_TOTAL,
     EVAL_MODES_UNGATED,
     EVAL_NDB_K,
+    GATE_PASS_RATE,
     Event,
     EventKind,
     Severity,
@@ -194,6 +200,43 @@ def levels(sig: dict[str, tuple[np.ndarray, bool]], config: DiagnosticsConfig, n
     return full, partial | full
 
 
+def off_level(config: DiagnosticsConfig) -> float:
+    """The ``eval_manifold_share`` at or below which an evaluation's samples are off the data's manifold
+    (``quality_collapse``'s level)."""
+    return config.quality_min_share * GATE_PASS_RATE
+
+
+def g_recovered(partial: bool, readings: dict[str, float], config: DiagnosticsConfig) -> bool:
+    """Whether one evaluation shows G's samples at healthy levels: some signal read, not at mode_collapse's
+    partial level (``partial``, under ``g_side_config``), no copies (``dominance_copies_rate``) and on the
+    data's manifold (``off_level``). ``readings``: the signals read (``signals``) and
+    ``eval_manifold_share``, each as that row has it (NaN: not measured there)."""
+    finite = {k: v for k, v in readings.items() if np.isfinite(v)}
+    if not finite or partial:
+        return False
+    copies = finite.get("dup_rate", 0.0) >= config.dominance_copies_rate
+    off = finite.get(EVAL_MANIFOLD_SHARE, np.inf) <= off_level(config)
+    return not (copies or off)
+
+
+def recovered_at(log: pd.DataFrame, config: DiagnosticsConfig) -> int | None:
+    """The step of the log's latest evaluation when it shows G recovered (``g_recovered``), else None.
+    Episodes it follows are no event: a partial ``mode_collapse`` (G did not stay collapsed) and a
+    ``d_dominance`` pause at least ``dominance_window`` before it (the game did not stop teaching G)."""
+    present, is_eval = eval_rows(log)
+    if not is_eval.any():
+        return None
+    ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
+    sig = signals(ev, config)
+    _, partial = levels(sig, g_side_config(config), len(ev))
+    readings = {name: float(values[-1]) for name, (values, _) in sig.items()}
+    if EVAL_MANIFOLD_SHARE in ev.columns:
+        readings[EVAL_MANIFOLD_SHARE] = float(ev[EVAL_MANIFOLD_SHARE].iloc[-1])
+    if not g_recovered(bool(partial[-1]) if len(partial) else False, readings, config):
+        return None
+    return int(ev["step"].iloc[-1])
+
+
 def eval_rows(log: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The eval columns the log has, and which of its rows are eval rows (some eval value present)."""
     present = [c for c in EVAL_COLUMNS if c in log.columns]
@@ -285,9 +328,14 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     confirmed_full = confirmed_rows(full, starts, improving)
     best = {name: best_seen(values, higher) for name, (values, higher) in sig.items()}
     events = []
+    recovered: bool | None = None  # read once, and only when a partial episode asks
     for first, last in true_runs(confirmed):
         full_rows = np.flatnonzero(confirmed_full[first : last + 1])
         full_from = int(steps[first + full_rows[0]]) if len(full_rows) else None
+        if full_from is None:
+            recovered = recovered_at(log, config) is not None if recovered is None else recovered
+            if recovered:
+                continue
         latest = {name: float(values[last]) for name, (values, _) in sig.items()}
         events.append(event(steps, first, last, full_from, latest, {n: float(b[last]) for n, b in best.items()}))
     return events

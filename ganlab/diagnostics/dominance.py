@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.collapse import eval_rows, g_side_config, levels, quality_lost, signals
+from ganlab.diagnostics.collapse import off_level, quality_lost, recovered_at
 from ganlab.diagnostics.log import has, rows, span, stride, true_runs
-from ganlab.diagnostics.quality import latest_share, off_level, off_manifold
+from ganlab.diagnostics.quality import latest_share, off_manifold
 from ganlab.diagnostics.rolling import centred_median
 from ganlab.schema import EVAL_MANIFOLD_SHARE, Event, EventKind, Evidence, Severity
 
@@ -127,35 +127,6 @@ def recovered_after(back: int | None, until: int, config: DiagnosticsConfig) -> 
     for as long as an episode must last. An evaluation sooner cannot tell a G that came back from a D about
     to win again (a stacked-digits G without batchnorm, 15 steps after its episode: docs/diagnostics.md)."""
     return back is not None and back - until >= config.dominance_window
-
-
-def g_recovered(partial: bool, readings: dict[str, float], config: DiagnosticsConfig) -> bool:
-    """Whether one evaluation shows G's samples at healthy levels: some signal read, not at mode_collapse's
-    partial level (``partial``, under ``g_side_config``), no copies (``dominance_copies_rate``) and on the
-    data's manifold (``quality_collapse``'s level). ``readings``: the signals read (``collapse.signals``) and
-    ``eval_manifold_share``, each as that row has it (NaN: not measured there)."""
-    finite = {k: v for k, v in readings.items() if np.isfinite(v)}
-    if not finite or partial:
-        return False
-    copies = finite.get("dup_rate", 0.0) >= config.dominance_copies_rate
-    off = finite.get(EVAL_MANIFOLD_SHARE, np.inf) <= off_level(config)
-    return not (copies or off)
-
-
-def recovered_at(log: pd.DataFrame, config: DiagnosticsConfig) -> int | None:
-    """The step of the log's latest evaluation when it shows G recovered (``g_recovered``), else None."""
-    present, is_eval = eval_rows(log)
-    if not is_eval.any():
-        return None
-    ev = log.loc[is_eval, ["step", *present]].reset_index(drop=True)
-    sig = signals(ev, config)
-    _, partial = levels(sig, g_side_config(config), len(ev))
-    readings = {name: float(values[-1]) for name, (values, _) in sig.items()}
-    if EVAL_MANIFOLD_SHARE in ev.columns:
-        readings[EVAL_MANIFOLD_SHARE] = float(ev[EVAL_MANIFOLD_SHARE].iloc[-1])
-    if not g_recovered(bool(partial[-1]) if len(partial) else False, readings, config):
-        return None
-    return int(ev["step"].iloc[-1])
 
 
 def reported(steps: np.ndarray, first: int, last: int, st: float, held: int, config: DiagnosticsConfig) -> bool:

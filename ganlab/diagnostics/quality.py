@@ -18,17 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ganlab.diagnostics.collapse import confirmed_rows, window_starts
+from ganlab.diagnostics.collapse import confirmed_rows, off_level, window_starts
 from ganlab.diagnostics.log import true_runs
 from ganlab.schema import EVAL_MANIFOLD_SHARE, GATE_PASS_RATE, Event, EventKind, Severity
 
 if TYPE_CHECKING:
     from ganlab.config.diagnostics import DiagnosticsConfig
-
-
-def off_level(config: DiagnosticsConfig) -> float:
-    """The share at or below which an evaluation's samples are off the data's manifold."""
-    return config.quality_min_share * GATE_PASS_RATE
 
 
 def latest_share(share: np.ndarray, carry: float = np.nan) -> np.ndarray:

@@ -216,6 +216,38 @@ def test_dominance_that_g_recovers_from_is_no_event() -> None:
     assert {e.severity for e in detect(blind, CONFIG) if e.kind == "d_dominance"} == {"failure"}
 
 
+def test_mode_collapse_that_g_recovers_from() -> None:
+    """Held-out healthy photos baselines (set 5 seeds 6 and 7): NDB/K stuck at 0.60-0.85 over steps 250-750,
+    a partial collapse, then 0.32-0.35 at step 1,000 with diversity 0.78-0.90, no copies. A collapse is G
+    covering far fewer modes than the data *and staying so*: a partial one followed by a latest evaluation
+    that reads G at healthy levels is no event. Anything short of that keeps the warning, and a full collapse
+    (a handful of modes, near-identical samples) stays a failure whatever follows."""
+    def collapses(log: pd.DataFrame) -> list[tuple[int, int, str]]:
+        return [(e.step, e.evidence["until"], e.severity) for e in detect(log, CONFIG) if e.kind == "mode_collapse"]
+
+    assert collapses(recovering_log(0.3)) == []
+    assert collapses(recovering_log(0.3, last_share=0.2)) == []
+    # Still at the partial level, repeating itself, off the manifold, or no evaluation after the episode.
+    for log in (recovering_log(0.55), recovering_log(0.3, last_dup=CONFIG.dominance_copies_rate),
+                recovering_log(0.3, last_share=0.05)):
+        assert collapses(log) == [(250, 750, "warning")]
+    assert collapses(recovering_log(0.3).query("step < 1000")) == [(250, 750, "warning")]
+    # A full collapse: G's first three evaluations near-identical (diversity 0.02, copies 0.9).
+    full = recovering_log(0.3)
+    early = full.step.isin([250, 500, 750])
+    full.loc[early, "eval_diversity"], full.loc[early, "eval_dup_rate"] = 0.02, 0.9
+    assert collapses(full) == [(250, 750, "failure")]
+    # Labelled modes (NDB/K is not read then): 20 of 100 modes, stuck, then 90.
+    labelled = recovering_log(0.3)
+    evals = labelled.step.isin([250, 500, 750, 1000])
+    labelled["eval_modes"] = np.nan
+    labelled.loc[evals, "eval_modes"] = [20.0, 21.0, 20.0, 90.0]
+    labelled["eval_modes_total"] = np.where(evals, 100.0, np.nan)
+    assert collapses(labelled) == []
+    labelled.loc[labelled.step == 1000, "eval_modes"] = 20.0
+    assert collapses(labelled) == [(250, 1000, "warning")]
+
+
 def test_d_gradient_is_judged_on_its_level_not_per_step() -> None:
     """Stacked-digits seed 4 without batchnorm in G: from step 1,000 D's gradient sat at a median 6.8% of its
     peak but above 10% on 23% of the steps, so only 77% of the rows met the condition (an episode needs 80%)

@@ -194,6 +194,20 @@ def test_checked_every_row_on_dominance_that_g_recovers_from() -> None:
     assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
 
 
+def test_checked_every_row_on_a_partial_collapse_that_g_recovers_from() -> None:
+    """The warning stands at every check from its third stuck evaluation until the one that shows G back;
+    then it is withdrawn. Each check equals ``detect``."""
+    log = recovering_log(0.3)
+    incremental = IncrementalDetector(DiagnosticsConfig(), ["mode_collapse"])
+    seen = []
+    for row in rows_of(log):
+        incremental.extend([row])
+        seen.append((row["step"], [e.severity for e in incremental.episodes()]))
+    assert all(found == ["warning"] for step, found in seen if 750 <= step < 1000)
+    assert seen[-1] == (1000, [])
+    assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_checked_every_row_on_a_failing_trace(seed: int) -> None:
     """One row at a time, the worst case for carried state: every check equals ``detect``."""

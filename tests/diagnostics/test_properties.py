@@ -126,6 +126,25 @@ def test_d_dominance_that_g_recovers_from_is_no_event(shape: Shape, at: float, l
         assert events == [], [(e.kind, e.step, e.evidence.get("until")) for e in events]
 
 
+@settings(PROPERTY, max_examples=50)
+@given(shape=shapes.filter(lambda s: (s.modes_total is not None or s.features) and s.steps >= 1500),
+       at=st.floats(0.1, 0.3), full=st.booleans())
+def test_mode_collapse_that_g_recovers_from(shape: Shape, at: float, full: bool) -> None:
+    """A collapse confirmed from step k, after which G's evaluations read healthy again (no copies, as above):
+    a partial one is no event, G did not stay collapsed; a full one stays a failure."""
+    k = logged_step(shape, at)
+    log = without_copies(healthy(shape))
+    collapsed = inject_collapse(log, k, full, np.random.default_rng(shape.seed))
+    severity = "failure" if full else "warning"
+    assert_found(detect(collapsed, CONFIG), "mode_collapse", k, shape, severity)
+    back = collapsed.where(collapsed["step"] < k + CONFIG.collapse_min_steps + 2 * shape.eval_every, log)
+    events = detect(back, CONFIG)
+    if full:
+        assert_found(events, "mode_collapse", k, shape, "failure")
+    else:
+        assert events == [], [(e.kind, e.step, e.evidence.get("until")) for e in events]
+
+
 @settings(PROPERTY, max_examples=100)
 @given(shape=label_free)
 def test_label_free_healthy_traces_with_ndb_raise_no_events(shape: Shape) -> None:

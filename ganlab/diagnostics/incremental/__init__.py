@@ -89,16 +89,17 @@ class IncrementalDetector:
     def _build(self) -> None:
         self.stride = self.log.stride()
         self.core = EvalCore(self.config, self.log) if set(NEEDS_EVAL_CORE) & set(self.kinds) else None
-        # d_dominance's "G's output is low" ignores a short run's duplicates rule (collapse.g_side_config)
+        # G's side (d_dominance's "G's output is low", and whether G recovered) ignores a short run's
+        # duplicates rule (collapse.g_side_config)
         g_side = g_side_config(self.config)
-        self.g_core = (EvalCore(g_side, self.log) if g_side is not self.config and EventKind.D_DOMINANCE in self.kinds
-                       else self.core)
+        self.g_core = EvalCore(g_side, self.log) if g_side is not self.config and self.core is not None else self.core
         self.streams: dict[str, Stream] = {
             kind: STREAMS[kind](self.config, self.stride, self.log, self.core) if kind in STREAMS
             else BatchStream(kind, self.config) for kind in self.kinds}
-        dominance = self.streams.get(EventKind.D_DOMINANCE)
-        if isinstance(dominance, DominanceStream) and self.g_core is not None:
-            dominance.g_core = self.g_core
+        for kind in NEEDS_EVAL_CORE:
+            stream = self.streams.get(kind)
+            if isinstance(stream, DominanceStream | CollapseStream) and self.g_core is not None:
+                stream.g_core = self.g_core
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Take the rows logged since the last call (mappings with at least ``step``)."""

@@ -19,6 +19,7 @@ from ganlab.diagnostics.collapse import (
     best_seen,
     event,
     g_low,
+    g_recovered,
     improved,
     levels,
     read_signals,
@@ -29,7 +30,7 @@ from ganlab.diagnostics.collapse import (
 )
 from ganlab.diagnostics.incremental.buffer import Grow, LogBuffer, Runs, running_max
 from ganlab.diagnostics.incremental.episode import Episode, EventCache
-from ganlab.schema import EVAL_COLUMNS, EventKind, Severity
+from ganlab.schema import EVAL_COLUMNS, EVAL_MANIFOLD_SHARE, EventKind, Severity
 
 
 class EvalCore:
@@ -177,10 +178,21 @@ class EvalCore:
         low = g_low(partial, self.fresh.view, dup, self.config)
         return seen & low[at], seen & self.confirmed.view[at]
 
+    def recovered_at(self, log: LogBuffer) -> int | None:
+        """``collapse.recovered_at`` from these eval rows (the core read under ``g_side_config``)."""
+        if not self.count:
+            return None
+        readings = {n: float(self.values[n].view[-1]) for n in self.active}
+        if EVAL_MANIFOLD_SHARE in log.present:
+            readings[EVAL_MANIFOLD_SHARE] = float(log.col(EVAL_MANIFOLD_SHARE)[self.rows.view[-1]])
+        partial = bool(self.partial.view[-1]) if self.active else False
+        return int(self.steps.view[-1]) if g_recovered(partial, readings, self.config) else None
+
 
 class CollapseStream:
     def __init__(self, core: EvalCore):
         self.core = core
+        self.g_core = core  # where G's recovery is read; the detector sets another for short runs
         self.cache = EventCache()
 
     def update(self, log: LogBuffer, start: int) -> None:
@@ -192,9 +204,14 @@ class CollapseStream:
             return []
         steps = core.steps.view
         out = []
+        recovered: bool | None = None
         for first, last in core.runs.pairs():
             full_rows = np.flatnonzero(core.confirmed_full.view[first : last + 1])
             full_from = int(steps[first + full_rows[0]]) if len(full_rows) else None
+            if full_from is None:
+                recovered = self.g_core.recovered_at(log) is not None if recovered is None else recovered
+                if recovered:
+                    continue
 
             def build(first: int = first, last: int = last, full_from: int | None = full_from):
                 latest = {n: float(core.values[n].view[last]) for n in core.active}

@@ -17,7 +17,6 @@ from ganlab.config.diagnostics import DiagnosticsConfig
 from ganlab.diagnostics.dominance import (
     NEEDS,
     event,
-    g_recovered,
     g_side,
     recovered_after,
     reported,
@@ -88,22 +87,11 @@ class DominanceStream:
             if reported(steps, first, last, self.st, count, self.config):
                 self.reported.append((i, first, last))
 
-    def recovered_at(self, log: LogBuffer) -> int | None:
-        """``dominance.recovered_at`` from the eval rows ``g_core`` holds."""
-        core = self.g_core
-        if not core.count:
-            return None
-        readings = {n: float(core.values[n].view[-1]) for n in core.active}
-        if EVAL_MANIFOLD_SHARE in log.present:
-            readings[EVAL_MANIFOLD_SHARE] = float(log.col(EVAL_MANIFOLD_SHARE)[core.rows.view[-1]])
-        partial = bool(core.partial.view[-1]) if core.active else False
-        return int(core.steps.view[-1]) if g_recovered(partial, readings, self.config) else None
-
     def episodes(self, log: LogBuffer) -> list[Episode]:
         if not set(NEEDS) <= log.seen:
             return []
         steps = log.steps.view
-        back = self.recovered_at(log) if self.reported else None
+        back = self.g_core.recovered_at(log) if self.reported else None
         out = []
         for _, first, last in self.reported:
             if recovered_after(back, int(steps[last]), self.config):
