@@ -18,7 +18,7 @@ from ganlab.config import DataConfig, load_config
 from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_images
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
-from ganlab.metrics.diversity import distinct_rows
+from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
 from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.gate import gate_level
@@ -40,7 +40,8 @@ class ScoreResult:
     source: str
     notes: tuple[str, ...]
     fid_inception: float | None = None  # only with local Inception weights
-    # Exactly SCORE_ONLY_KEYS: NDB/K with held-out real data's reading (_real) and its bin count
+    # Exactly SCORE_ONLY_KEYS: NDB/K with held-out real data's reading (_real) and its bin count, the duplicate
+    # rate with held-out real data's, and held-out real data's diversity
     label_free: dict = field(default_factory=lambda: dict.fromkeys(SCORE_ONLY_KEYS))
 
 
@@ -118,7 +119,9 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
     ``real_generator(real_seed)``). For the scale, the same stream then draws N images from the train split
     (held-out real data for the reference: a generator trained on them, reproduced perfectly, reads this);
     those equal to a reference row are dropped (user data has one pool for both splits), and with fewer than
-    ``MIN_HELD_OUT`` left the ``_real`` readings are None. All None when a sample is NaN or Inf.
+    ``MIN_HELD_OUT`` left the ``_real`` readings are None. The duplicate rate and diversity read those rows'
+    distinct ones: the draw is with replacement, and an image drawn twice is no near-duplicate a generator
+    made (a generator's repeats are). All None when a sample is NaN or Inf.
     """
     out: dict = dict.fromkeys(SCORE_ONLY_KEYS)
     if non_finite_samples(images):
@@ -142,6 +145,12 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
         out["ndb_k_real"] = None if held is None else ndb(None, held, bins=bins).ndb_k
     except ValueError as err:
         notes.append(f"NDB/K skipped: {err}")
+    out["dup_rate"] = dup_rate(real, fake) if len(fake) >= 2 else None
+    if held is not None:
+        held = distinct_rows(held)
+        out["dup_rate_real"] = dup_rate(real, held) if len(held) >= 2 else None
+        diversity = diversity_ratio(real, held)
+        out["diversity_real"] = diversity if np.isfinite(diversity) else None
     return out, notes
 
 

@@ -41,7 +41,9 @@ EVAL_KEYS = (*SCORE_KEYS, "dup_rate", *GATE_KEYS)
 # run's final metrics, ``results.parquet`` and the sweep report keep their keys, and are not endpoints.
 # Realism is the gate's ``manifold_share`` alone (an uncalibrated second share, ``realistic_share``, was
 # dropped: two realism readings with two scales for one question).
-SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins")
+# Then the duplicate rate (a final metric's, printed here with its scale) and diversity, each read real vs real:
+# on data that repeats itself (crops of two photographs) held-out real data has near-duplicates too.
+SCORE_ONLY_KEYS = ("ndb_k", "ndb_k_real", "ndb_bins", "dup_rate", "dup_rate_real", "diversity_real")
 # The share of held-out real samples a calibrated realism level passes (ganlab.metrics.realism): the
 # median held-out real score. docs/metrics.md says why 0.5 and not 0.95.
 REALISM_PASS_RATE = 0.5
@@ -80,7 +82,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 
 # The directions of SCORE_ONLY_KEYS, for ``ganlab score`` alone (outside HIGHER_IS_BETTER: not endpoints).
-SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False}
+SCORE_ONLY_HIGHER_IS_BETTER: dict[str, bool] = {"ndb_k": False, "dup_rate": False}
 
 # The range each metric (so its mean across seeds) can take, where it is bounded: the report cuts a mean's
 # interval to it. Unlisted metrics (kid, whose unbiased estimate can be negative) are unbounded.

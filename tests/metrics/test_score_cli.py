@@ -67,6 +67,7 @@ def test_table_on_npz_mentions_inception_skip(app, stacked_npz, digit_net):
     assert result.exit_code == 0, result.output
     assert "precision" in result.stdout and "Inception FID skipped" in result.stdout
     assert "held-out real" in result.stdout and "ndb_k" in result.stdout and "manifold_share" in result.stdout
+    assert "dup_rate" in result.stdout
     assert "realistic_share" not in result.stdout  # one realism reading: the gate's
 
 
@@ -75,6 +76,9 @@ def test_label_free_readings_sit_next_to_real_data_s(stacked_npz, digit_net, tmp
     real = score(stacked_npz, "stacked-digits", threads=1).label_free
     assert list(real) == list(SCORE_ONLY_KEYS) and real["ndb_bins"] == 60  # 600 distinct rows // 10 per bin
     assert real["ndb_k"] <= 0.1 and real["ndb_k_real"] <= 0.1  # about alpha = 0.05
+    # Stacked digits hold no near-duplicate pair; real data is as spread as itself.
+    assert real["dup_rate"] == 0.0 and real["dup_rate_real"] == 0.0
+    assert real["diversity_real"] == pytest.approx(1.0, abs=0.05)
     images = np.load(stacked_npz)["images"]
     np.savez(tmp_path / "one.npz", images=np.repeat(images[:1], 600, axis=0))
     np.savez(tmp_path / "noise.npz", images=np.random.default_rng(0).integers(0, 256, images.shape, np.uint8))
@@ -82,7 +86,10 @@ def test_label_free_readings_sit_next_to_real_data_s(stacked_npz, digit_net, tmp
         result = score(tmp_path / garbage, "stacked-digits", threads=1)
         out = result.label_free
         assert out["ndb_k"] >= 0.8, garbage
-        assert out["ndb_k_real"] == real["ndb_k_real"]  # the same real draws: the scale does not move
+        # the same real draws: the scale does not move
+        assert [out[k] for k in ("ndb_k_real", "dup_rate_real", "diversity_real")] == [
+            real[k] for k in ("ndb_k_real", "dup_rate_real", "diversity_real")]
+        assert out["dup_rate"] == (1.0 if garbage == "one.npz" else 0.0)
         if garbage == "noise.npz":  # realism is the gate's share; one real image repeated is on the manifold
             assert result.metrics["manifold_share"] <= 0.01
 
@@ -158,6 +165,46 @@ def test_json_nulls_for_data_without_modes(app, tmp_path):
     assert 0.0 <= out["ndb_k_real"] <= 1.0
 
 
+def test_real_vs_real_duplicates_on_data_that_repeats_itself(tmp_path):
+    """Crops of two photographs overlap, so real photos have near-duplicates (0.056-0.089 held out against held
+    out, docs/diagnostics.md). Here 150 random images each come with a copy one grey level off: the real-vs-real
+    duplicate rate is the share of held-out rows whose nearest other held-out row lies within a tenth of the
+    reference rows' median nearest-neighbour distance, computed here in float64 from the same features."""
+    from scipy.spatial.distance import cdist
+
+    from ganlab.metrics.diversity import distinct_rows
+    from ganlab.metrics.features import reader_for
+    from ganlab.metrics.score import build_reference
+    from ganlab.sampling import real_generator
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(1, 255, (150, 16, 16, 3), dtype=np.uint8)
+    np.savez(tmp_path / "real.npz", images=np.concatenate([base, base + 1]))
+    np.savez(tmp_path / "fake.npz", images=rng.integers(0, 256, (100, 16, 16, 3), dtype=np.uint8))
+    out = score(tmp_path / "fake.npz", "array", data_path=str(tmp_path / "real.npz"), threads=1).label_free
+
+    reference = build_reference("array", 16, str(tmp_path / "real.npz"))
+    generator = real_generator(0)
+    real_images, _ = reference.sample(100, generator, split="held_out")
+    held_images, _ = reference.sample(100, generator, split="train")
+    read = reader_for(reference.name)
+    real = distinct_rows(read(real_images).features).astype(np.float64)
+    held = distinct_rows(outside(read(held_images).features, real.astype(np.float32))).astype(np.float64)
+
+    def nearest_other(x: np.ndarray) -> np.ndarray:
+        d = cdist(x, x)
+        np.fill_diagonal(d, np.inf)
+        return d.min(axis=1)
+
+    level = 0.1 * np.median(nearest_other(real[: len(held)]))
+    expected = float(np.mean(nearest_other(held) <= level))
+    assert expected > 0.1  # the pairs show
+    assert out["dup_rate_real"] == pytest.approx(expected, abs=1e-6)
+    assert out["dup_rate"] == 0.0  # random images have no near-duplicate
+    pairwise = lambda x: cdist(x, x)[np.triu_indices(len(x), 1)].mean()  # noqa: E731
+    assert out["diversity_real"] == pytest.approx(pairwise(held) / pairwise(real), rel=1e-4)
+
+
 def test_real_vs_real_needs_images_outside_the_reference(tmp_path):
     """A folder of 30 images: 200 reference draws take them all, so nothing is held out to give a scale."""
     rng = np.random.default_rng(1)
@@ -165,8 +212,8 @@ def test_real_vs_real_needs_images_outside_the_reference(tmp_path):
     np.savez(tmp_path / "fake.npz", images=rng.integers(0, 256, (200, 16, 16, 3), dtype=np.uint8))
     result = score(tmp_path / "fake.npz", "array", data_path=str(tmp_path / "real.npz"), threads=1)
     out = result.label_free
-    assert out["ndb_k_real"] is None
-    assert out["ndb_bins"] == 3 and out["ndb_k"] is not None
+    assert out["ndb_k_real"] is None and out["dup_rate_real"] is None and out["diversity_real"] is None
+    assert out["ndb_bins"] == 3 and out["ndb_k"] is not None and out["dup_rate"] is not None
     assert any("real-vs-real readings skipped: 0 real image(s)" in note for note in result.notes)
 
 
