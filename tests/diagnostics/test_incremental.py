@@ -116,6 +116,8 @@ def random_config(draw) -> DiagnosticsConfig:
         collapse_persist=draw(i(1, 5)), collapse_min_steps=draw(i(0, 300)),
         collapse_partial_coverage=draw(f(0.35, 0.9)), collapse_partial_diversity=draw(f(0.5, 1.0)),
         collapse_partial_dup_rate=draw(f(0.1, 0.5)), quality_min_share=draw(f(0.0, 1.0)),
+        # a short run's rule: G's side (and whether G recovered) is then read on a second eval core
+        collapse_needs_duplicates=draw(st.booleans()),
     )
 
 
