@@ -38,6 +38,7 @@ from ganlab.schema import (
     EVAL_COLUMNS,
     EVAL_DIVERSITY,
     EVAL_DUP_RATE,
+    EVAL_DUP_RATE_REAL,
     EVAL_KL,
     EVAL_MANIFOLD_SHARE,
     EVAL_MODES,
@@ -206,17 +207,26 @@ def off_level(config: DiagnosticsConfig) -> float:
     return config.quality_min_share * GATE_PASS_RATE
 
 
-def g_recovered(partial: bool, readings: dict[str, float], config: DiagnosticsConfig) -> bool:
+def g_recovered(partial: bool, readings: dict[str, float], config: DiagnosticsConfig, real_dup: float = 0.0) -> bool:
     """Whether one evaluation shows G's samples at healthy levels: some signal read, not at mode_collapse's
-    partial level (``partial``, under ``g_side_config``), no copies (``dominance_copies_rate``) and on the
-    data's manifold (``off_level``). ``readings``: the signals read (``signals``) and
-    ``eval_manifold_share``, each as that row has it (NaN: not measured there)."""
+    partial level (``partial``, under ``g_side_config``), no more copies than its data has (``eval_dup_rate``
+    under held-out real data's, ``real_dup``, plus ``dominance_copies_rate``) and on the data's manifold
+    (``off_level``). ``readings``: the signals read (``signals``) and ``eval_manifold_share``, each as that row
+    has it (NaN: not measured there); ``real_dup``: that row's ``eval_dup_rate_real``, 0 where not logged.
+    Copies are read against the data here, not in ``g_low``: a healthy G reads none at its first evaluations
+    on every folder, but once it reproduces data that repeats itself (overlapping crops of two photographs:
+    0.06-0.08 real against real), it repeats itself too (0.01-0.03 late in healthy photos runs)."""
     finite = {k: v for k, v in readings.items() if np.isfinite(v)}
     if not finite or partial:
         return False
-    copies = finite.get("dup_rate", 0.0) >= config.dominance_copies_rate
+    copies = finite.get("dup_rate", 0.0) >= config.dominance_copies_rate + real_dup
     off = finite.get(EVAL_MANIFOLD_SHARE, np.inf) <= off_level(config)
     return not (copies or off)
+
+
+def real_duplicates(value: float) -> float:
+    """An ``eval_dup_rate_real`` reading as ``g_recovered``'s ``real_dup``: 0 where not measured."""
+    return float(value) if np.isfinite(value) else 0.0
 
 
 def recovered_at(log: pd.DataFrame, config: DiagnosticsConfig) -> int | None:
@@ -232,7 +242,8 @@ def recovered_at(log: pd.DataFrame, config: DiagnosticsConfig) -> int | None:
     readings = {name: float(values[-1]) for name, (values, _) in sig.items()}
     if EVAL_MANIFOLD_SHARE in ev.columns:
         readings[EVAL_MANIFOLD_SHARE] = float(ev[EVAL_MANIFOLD_SHARE].iloc[-1])
-    if not g_recovered(bool(partial[-1]) if len(partial) else False, readings, config):
+    real_dup = real_duplicates(ev[EVAL_DUP_RATE_REAL].iloc[-1]) if EVAL_DUP_RATE_REAL in ev.columns else 0.0
+    if not g_recovered(bool(partial[-1]) if len(partial) else False, readings, config, real_dup):
         return None
     return int(ev["step"].iloc[-1])
 

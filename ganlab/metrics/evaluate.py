@@ -22,6 +22,7 @@ from ganlab.metrics.modes import NO_MODE, mode_histogram, modes_covered, reverse
 from ganlab.metrics.ndb import ndb
 from ganlab.metrics.neighbours import knn_distances
 from ganlab.metrics.prdc import K_DENSITY_COVERAGE, K_PRECISION_RECALL, prdc
+from ganlab.metrics.realism import outside_rows
 from ganlab.metrics.threads import limit_threads
 from ganlab.sampling import non_finite_samples
 from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - defined with the on-disk contract
@@ -31,6 +32,7 @@ MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
 # The periodic NDB/K reads this many generated and real samples whatever ``eval_samples`` is: its z tests
 # gain power with the sample size, so a level means one thing only at one size (K = 50 bins here).
+MIN_HELD_OUT = 10  # real images outside the reference draw needed for a real-vs-real reading
 NDB_SAMPLES = 500
 
 
@@ -105,6 +107,21 @@ def _feature_metrics(real: np.ndarray, fake: np.ndarray, full: bool) -> dict:
     return out
 
 
+def held_out_rows(read_held: np.ndarray, real: np.ndarray) -> np.ndarray | None:
+    """The distinct rows of held-out real features ``read_held`` ``(L, D)`` equal to no reference row ``real``
+    ``(N, D)`` (user data has one pool for both splits); None with fewer than ``MIN_HELD_OUT``. Distinct: the
+    draw is with replacement, and an image drawn twice is not a near-duplicate a generator made."""
+    held = distinct_rows(outside_rows(read_held, distinct_rows(real)))
+    return held if len(held) >= MIN_HELD_OUT else None
+
+
+def held_out_dup_rate(real: np.ndarray, held: np.ndarray | None) -> float | None:
+    """``dup_rate`` of the held-out rows ``held`` (``held_out_rows``) against the reference ``real``: what a
+    generator that reproduced its data reads. 0 on most data; crops of two photographs, which overlap, read
+    0.06-0.08 (docs/metrics.md). None without held-out rows."""
+    return None if held is None else dup_rate(real, held)
+
+
 def eval_ndb_k(real: np.ndarray, fake: np.ndarray) -> float | None:
     """NDB/K (``ganlab.metrics.ndb``) of the first ``NDB_SAMPLES`` generated rows ``(M, D)`` against k-means bins
     of the first ``NDB_SAMPLES`` real rows ``(N, D)``; None with fewer rows than that (its levels were set at
@@ -127,7 +144,8 @@ def evaluate(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = None, 
     without known modes), ``frechet``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``,
     ``coverage`` (None when ``full=False``), ``diversity``, ``dup_rate`` and ``manifold_share`` (the realism
     gate's pass rate, ``ganlab.metrics.gate``; None when the data is too small to hold images out). The cheap
-    path (``full=False``) adds ``ndb_k`` (``eval_ndb_k``), label-free coverage for the log. Directions are in
+    path (``full=False``) adds ``ndb_k`` (``eval_ndb_k``), label-free coverage for the log, and ``dup_rate_real``
+    (``held_out_dup_rate``), the scale of ``dup_rate``. Directions are in
     ``HIGHER_IS_BETTER``. Pixels are clamped to [-1, 1]. A sample holding NaN or Inf has no meaning, and
     zeroing it would score a diverged generator as one plausible gray image (precision 1.0 on digits):
     when any sample is non-finite every metric is None (``n_samples`` aside). Callers that can say so
@@ -159,4 +177,8 @@ def evaluate_read(fake: Tensor, dataset: ImageDataset, *, n_real: int | None = N
         out.update(_feature_metrics(real_r.features, fake_r.features, full))
         if not full:
             out["ndb_k"] = eval_ndb_k(real_r.features, fake_r.features)
+            # The real stream continues into the train split, as ``ganlab score``'s real-vs-real readings do.
+            held_images, _ = dataset.sample(len(real_images), generator, split="train")
+            held = held_out_rows(read(held_images).features, real_r.features)
+            out["dup_rate_real"] = held_out_dup_rate(real_r.features, held)
     return out, fake_r, real_r

@@ -19,7 +19,14 @@ from ganlab.data import DATASETS, ImageDataset, load_array_images, load_folder_i
 from ganlab.data.files import IMAGE_SUFFIXES, open_image
 from ganlab.errors import DataError
 from ganlab.metrics.diversity import distinct_rows, diversity_ratio, dup_rate
-from ganlab.metrics.evaluate import SCORE_KEYS, check_compatible, evaluate_read
+from ganlab.metrics.evaluate import (
+    MIN_HELD_OUT,
+    SCORE_KEYS,
+    check_compatible,
+    evaluate_read,
+    held_out_dup_rate,
+    held_out_rows,
+)
 from ganlab.metrics.features import feature_space, reader_for
 from ganlab.metrics.gate import gate_level
 from ganlab.metrics.inception import inception_fid, inception_path, skipped_note
@@ -29,8 +36,6 @@ from ganlab.metrics.threads import idle_cores, limit_threads
 from ganlab.sampling import non_finite_samples, real_generator, run_samples
 from ganlab.schema import CHECKPOINT, CONFIG_YAML
 from ganlab.schema.log import GATE_KEYS, SCORE_ONLY_KEYS
-
-MIN_HELD_OUT = 10  # real images outside the reference draw needed for the real-vs-real readings
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
     # evaluate_read's features of the same images and the same real draw, where the caller has them
     real = distinct_rows(read(real_images).features if real_features is None else real_features)
     fake = read(images.detach().float().cpu().clamp(-1.0, 1.0)).features if fake_features is None else fake_features
-    held: np.ndarray | None = outside_rows(read(held_images).features, real)
+    held_features = read(held_images).features
+    held: np.ndarray | None = outside_rows(held_features, real)
     notes = []
     if held is not None and len(held) < MIN_HELD_OUT:
         notes.append(f"real-vs-real readings skipped: {len(held)} real image(s) outside the reference draw "
@@ -146,10 +152,10 @@ def label_free(images: Tensor, reference: ImageDataset, real_seed: int, *, fake_
     except ValueError as err:
         notes.append(f"NDB/K skipped: {err}")
     out["dup_rate"] = dup_rate(real, fake) if len(fake) >= 2 else None
-    if held is not None:
-        held = distinct_rows(held)
-        out["dup_rate_real"] = dup_rate(real, held) if len(held) >= 2 else None
-        diversity = diversity_ratio(real, held)
+    distinct = held_out_rows(held_features, real) if held is not None else None
+    out["dup_rate_real"] = held_out_dup_rate(real, distinct)
+    if distinct is not None:
+        diversity = diversity_ratio(real, distinct)
         out["diversity_real"] = diversity if np.isfinite(diversity) else None
     return out, notes
 

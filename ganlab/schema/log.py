@@ -52,12 +52,15 @@ REALISM_PASS_RATE = 0.5
 GATE_PASS_RATE = 0.8
 # ``ndb_k`` is the cheap evaluation's alone (``ganlab.metrics.evaluate.eval_ndb_k``): label-free coverage on a
 # fixed 500 samples, for the detectors; the final metrics keep EVAL_KEYS (``ganlab score`` reads NDB/K there).
-CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate", "manifold_share", "modes_ungated", "ndb_k")
+# ``dup_rate_real`` is held-out real data's duplicate rate on the same draw (``evaluate.held_out_dup_rate``): the
+# scale of ``dup_rate``, which on data that repeats itself (overlapping crops) is not 0.
+CHEAP_KEYS = ("modes", "modes_total", "kl", "diversity", "dup_rate", "manifold_share", "modes_ungated", "ndb_k",
+              "dup_rate_real")
 EVAL_PREFIX = "eval_"
 EVAL_COLUMNS = tuple(f"{EVAL_PREFIX}{k}" for k in CHEAP_KEYS)
 # Each by name, for the detectors and the calibration truth that read them.
 (EVAL_MODES, EVAL_MODES_TOTAL, EVAL_KL, EVAL_DIVERSITY, EVAL_DUP_RATE, EVAL_MANIFOLD_SHARE,
- EVAL_MODES_UNGATED, EVAL_NDB_K) = EVAL_COLUMNS
+ EVAL_MODES_UNGATED, EVAL_NDB_K, EVAL_DUP_RATE_REAL) = EVAL_COLUMNS
 
 # Each metric's direction, for the report and the CI gate: True when higher is better, False when lower
 # is. "diversity" is better up to ~1 (see ganlab/metrics/diversity.py). Keys without a direction

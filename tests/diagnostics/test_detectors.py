@@ -196,6 +196,18 @@ def test_dominance_that_g_recovers_from_is_no_event() -> None:
 
     assert dominance(recovering_log(0.3)) == []
     assert dominance(recovering_log(0.3, last_share=0.2)) == []
+    # Data that repeats itself (held-out real data's duplicate rate 0.07): G at 0.05 is back, at 0.08 (the real
+    # rate plus dominance_copies_rate) it repeats itself; without the column 0.05 counts as copies.
+    def real_dup(log: pd.DataFrame) -> pd.DataFrame:
+        return log.assign(eval_dup_rate_real=np.where(log["eval_dup_rate"].notna(), 0.07, np.nan))
+
+    assert dominance(real_dup(recovering_log(0.3, last_dup=0.05))) == []
+    assert len(dominance(real_dup(recovering_log(0.3, last_dup=0.08)))) == 1
+    assert len(dominance(recovering_log(0.3, last_dup=0.05))) == 1
+    # G's early copies are still its own: read against no real rate (a G without batchnorm on photos reads
+    # 0.026-0.47 at step 250, a healthy one 0.000, while real photos read 0.06-0.08).
+    early = real_dup(g_low_log([0.15, 0.25, 0.35, 0.45], 0.03))
+    assert dominance_onsets(early) == dominance_onsets(g_low_log([0.15, 0.25, 0.35, 0.45], 0.03)) != []
     # Not recovered: still at the partial level, repeating itself, off the manifold, not evaluated yet, or
     # evaluated less than a window after D stopped winning (or while it still wins).
     (kept,) = dominance(recovering_log(0.55))
@@ -227,6 +239,11 @@ def test_mode_collapse_that_g_recovers_from() -> None:
 
     assert collapses(recovering_log(0.3)) == []
     assert collapses(recovering_log(0.3, last_share=0.2)) == []
+    # Data that repeats itself: copies count over what held-out real data reads (eval_dup_rate_real).
+    for last_dup, kept in ((0.05, []), (0.08, [(250, 750, "warning")])):
+        log = recovering_log(0.3, last_dup=last_dup)
+        log["eval_dup_rate_real"] = np.where(log["eval_dup_rate"].notna(), 0.07, np.nan)
+        assert collapses(log) == kept
     # Still at the partial level, repeating itself, off the manifold, or no evaluation after the episode.
     for log in (recovering_log(0.55), recovering_log(0.3, last_dup=CONFIG.dominance_copies_rate),
                 recovering_log(0.3, last_share=0.05)):

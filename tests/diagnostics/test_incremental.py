@@ -80,7 +80,10 @@ def random_log(seed: int, n: int) -> pd.DataFrame:
             if rng.random() < 0.5:
                 log = log.drop(columns=[c for c in log.columns if c.startswith("eval_mode") or c == "eval_kl"])
     dropped = [c for c in log.columns[1:] if rng.random() < 0.05]
-    return log.drop(columns=dropped)
+    log = log.drop(columns=dropped)
+    if "eval_dup_rate" in log.columns and rng.random() < 0.5:  # held-out real data's duplicates: G's recovery
+        log["eval_dup_rate_real"] = np.where(log["eval_dup_rate"].notna(), rng.uniform(0, 0.3, n), np.nan)
+    return log
 
 
 def trace_log(shape: Shape, failure: int, at: float) -> pd.DataFrame:
@@ -196,10 +199,16 @@ def test_checked_every_row_on_dominance_that_g_recovers_from() -> None:
     assert_equal_at_every_check(log, DiagnosticsConfig(), list(range(1, len(log) + 1, 7)) + [len(log)], None)
 
 
-def test_checked_every_row_on_a_partial_collapse_that_g_recovers_from() -> None:
+@pytest.mark.parametrize("real_dup", [None, 0.07])
+def test_checked_every_row_on_a_partial_collapse_that_g_recovers_from(real_dup: float | None) -> None:
     """The warning stands at every check from its third stuck evaluation until the one that shows G back;
-    then it is withdrawn. Each check equals ``detect``."""
+    then it is withdrawn. Each check equals ``detect``. With data that repeats itself (``eval_dup_rate_real``
+    0.07), G repeating itself as much (0.05) is back too."""
     log = recovering_log(0.3)
+    if real_dup is not None:
+        evals = log["eval_dup_rate"].notna()
+        log["eval_dup_rate_real"] = np.where(evals, real_dup, np.nan)
+        log.loc[log.step == 1000, "eval_dup_rate"] = 0.05
     incremental = IncrementalDetector(DiagnosticsConfig(), ["mode_collapse"])
     seen = []
     for row in rows_of(log):

@@ -109,7 +109,7 @@ def test_cheap_evaluation_fills_only_cheap_keys(digit_net):
     ds = DigitsDataset(16)
     fake, _ = ds.sample(500, torch.Generator().manual_seed(5), split="train")
     out = evaluate(fake, ds, full=False)
-    assert set(out) == {*EVAL_KEYS, "ndb_k"}
+    assert set(out) == {*EVAL_KEYS, "ndb_k", "dup_rate_real"}
     assert {k for k, v in out.items() if v is not None} == {"n_samples", *CHEAP_KEYS, *MODE_KEYS}
     assert out["modes"] == out["modes_total"] == 10
 

@@ -203,6 +203,13 @@ def test_real_vs_real_duplicates_on_data_that_repeats_itself(tmp_path):
     assert out["dup_rate"] == 0.0  # random images have no near-duplicate
     pairwise = lambda x: cdist(x, x)[np.triu_indices(len(x), 1)].mean()  # noqa: E731
     assert out["diversity_real"] == pytest.approx(pairwise(held) / pairwise(real), rel=1e-4)
+    # Every periodic evaluation logs the same reading (eval_dup_rate_real) from the same draws.
+    from ganlab.data import load_array_images
+    from ganlab.metrics import evaluate
+
+    fake, _ = load_array_images(tmp_path / "fake.npz")
+    cheap = evaluate(fake, reference, full=False, generator=real_generator(0))
+    assert cheap["dup_rate_real"] == out["dup_rate_real"]
 
 
 def test_real_vs_real_needs_images_outside_the_reference(tmp_path):

@@ -23,6 +23,7 @@ from ganlab.diagnostics.collapse import (
     improved,
     levels,
     read_signals,
+    real_duplicates,
     signal_values,
     signed,
     used_signals,
@@ -30,7 +31,7 @@ from ganlab.diagnostics.collapse import (
 )
 from ganlab.diagnostics.incremental.buffer import Grow, LogBuffer, Runs, running_max
 from ganlab.diagnostics.incremental.episode import Episode, EventCache
-from ganlab.schema import EVAL_COLUMNS, EVAL_MANIFOLD_SHARE, EventKind, Severity
+from ganlab.schema import EVAL_COLUMNS, EVAL_DUP_RATE_REAL, EVAL_MANIFOLD_SHARE, EventKind, Severity
 
 
 class EvalCore:
@@ -183,10 +184,12 @@ class EvalCore:
         if not self.count:
             return None
         readings = {n: float(self.values[n].view[-1]) for n in self.active}
+        row = self.rows.view[-1]
         if EVAL_MANIFOLD_SHARE in log.present:
-            readings[EVAL_MANIFOLD_SHARE] = float(log.col(EVAL_MANIFOLD_SHARE)[self.rows.view[-1]])
+            readings[EVAL_MANIFOLD_SHARE] = float(log.col(EVAL_MANIFOLD_SHARE)[row])
+        real_dup = real_duplicates(log.col(EVAL_DUP_RATE_REAL)[row]) if EVAL_DUP_RATE_REAL in log.present else 0.0
         partial = bool(self.partial.view[-1]) if self.active else False
-        return int(self.steps.view[-1]) if g_recovered(partial, readings, self.config) else None
+        return int(self.steps.view[-1]) if g_recovered(partial, readings, self.config, real_dup) else None
 
 
 class CollapseStream:
