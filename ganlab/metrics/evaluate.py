@@ -30,9 +30,9 @@ from ganlab.schema.log import CHEAP_KEYS, EVAL_KEYS, SCORE_KEYS  # noqa: F401 - 
 MODE_KEYS = ("modes", "modes_total", "kl", "modes_raw", "modes_expected", "mode_coverage", "ambiguous_rate",
              "modes_ungated")
 REAL_SEED = 0  # the default generator: every evaluation compares against the same real draw
+MIN_HELD_OUT = 10  # real images outside the reference draw needed for a real-vs-real reading
 # The periodic NDB/K reads this many generated and real samples whatever ``eval_samples`` is: its z tests
 # gain power with the sample size, so a level means one thing only at one size (K = 50 bins here).
-MIN_HELD_OUT = 10  # real images outside the reference draw needed for a real-vs-real reading
 NDB_SAMPLES = 500
 
 
