@@ -339,14 +339,13 @@ def mode_collapse(log: pd.DataFrame, config: DiagnosticsConfig) -> list[Event]:
     confirmed_full = confirmed_rows(full, starts, improving)
     best = {name: best_seen(values, higher) for name, (values, higher) in sig.items()}
     events = []
-    recovered: bool | None = None  # read once, and only when a partial episode asks
-    for first, last in true_runs(confirmed):
+    runs = true_runs(confirmed)
+    recovered = bool(runs) and recovered_at(log, config) is not None
+    for first, last in runs:
         full_rows = np.flatnonzero(confirmed_full[first : last + 1])
         full_from = int(steps[first + full_rows[0]]) if len(full_rows) else None
-        if full_from is None:
-            recovered = recovered_at(log, config) is not None if recovered is None else recovered
-            if recovered:
-                continue
+        if full_from is None and recovered:  # a partial collapse G came back from (module docstring)
+            continue
         latest = {name: float(values[last]) for name, (values, _) in sig.items()}
         events.append(event(steps, first, last, full_from, latest, {n: float(b[last]) for n, b in best.items()}))
     return events

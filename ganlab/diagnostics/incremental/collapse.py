@@ -207,14 +207,13 @@ class CollapseStream:
             return []
         steps = core.steps.view
         out = []
-        recovered: bool | None = None
-        for first, last in core.runs.pairs():
+        pairs = core.runs.pairs()
+        recovered = bool(pairs) and self.g_core.recovered_at(log) is not None
+        for first, last in pairs:
             full_rows = np.flatnonzero(core.confirmed_full.view[first : last + 1])
             full_from = int(steps[first + full_rows[0]]) if len(full_rows) else None
-            if full_from is None:
-                recovered = self.g_core.recovered_at(log) is not None if recovered is None else recovered
-                if recovered:
-                    continue
+            if full_from is None and recovered:
+                continue
 
             def build(first: int = first, last: int = last, full_from: int | None = full_from):
                 latest = {n: float(core.values[n].view[last]) for n in core.active}
